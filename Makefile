@@ -1,0 +1,19 @@
+# The two commands (see README):  make run  |  make test
+# Everything goes through scripts/uv, which installs uv (from PyPI) when it is missing.
+UV := scripts/uv
+
+.PHONY: run test schemas migrations bench demo lint
+
+run:  ## start the whole platform: broker, five services, gateway, demo data
+	@$(UV) sync --all-packages --quiet
+	@$(UV) run --no-sync devstack up
+
+test:  ## install what is missing, then run every test
+	@$(UV) sync --all-packages --quiet
+	@$(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+schemas:  ## regenerate the committed event JSON Schemas and AsyncAPI document
+	@$(UV) run contracts-schema-generate
+
+bench:  ## run every benchmark and print its figures
+	@for b in bench/*.py; do echo "== $$b"; $(UV) run --no-sync python $$b || exit 1; done

@@ -1,0 +1,103 @@
+"""CloudEvents 1.0, Kafka protocol binding, binary content mode.
+
+The event's JSON is the message value; its attributes travel as Kafka headers prefixed `ce_`:
+
+    ce_specversion  "1.0"
+    ce_id           unique per event (a UUID); consumers deduplicate on it
+    ce_source       the producing service, e.g. "/hunan-framework/plans"
+    ce_type         e.g. "gov.hunan.framework.bidding.ResultConfirmed.v1"
+    ce_time         RFC 3339, UTC
+    ce_subject      the aggregate id (also the message key)
+    ce_sequence     extension: 1, 2, 3... per aggregate (key), so a consumer can order events and
+                    notice a gap without trusting timestamps
+    ce_sequencetype "Integer"
+    content-type    "application/json"
+    traceparent     W3C trace context, carried from the request that caused the event
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from uuid import uuid4
+
+SPECVERSION = "1.0"
+SOURCE_PREFIX = "/hunan-framework/"
+
+
+def new_traceparent(trace_id: str | None = None) -> str:
+    """A W3C traceparent; keeps `trace_id` when given, so one trace spans the whole flow."""
+    return f"00-{trace_id or secrets.token_hex(16)}-{os.urandom(8).hex()}-01"
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    if not traceparent:
+        return None
+    parts = traceparent.split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The CloudEvents attributes of one event."""
+
+    type: str
+    source: str
+    subject: str
+    sequence: int
+    id: str = field(default_factory=lambda: str(uuid4()))
+    time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    traceparent: str | None = None
+    specversion: str = SPECVERSION
+
+    @property
+    def trace_id(self) -> str | None:
+        return trace_id_of(self.traceparent)
+
+
+def encode_headers(env: Envelope) -> dict[str, str]:
+    headers = {
+        "ce_specversion": env.specversion,
+        "ce_id": env.id,
+        "ce_source": env.source,
+        "ce_type": env.type,
+        "ce_time": env.time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "ce_subject": env.subject,
+        "ce_sequence": str(env.sequence),
+        "ce_sequencetype": "Integer",
+        "content-type": "application/json",
+    }
+    if env.traceparent:
+        headers["traceparent"] = env.traceparent
+    return headers
+
+
+class EnvelopeError(ValueError):
+    """The headers are not a CloudEvents 1.0 binary-mode envelope."""
+
+
+def decode_headers(headers: dict[str, str] | list[tuple[str, bytes]]) -> Envelope:
+    """Reads the envelope from Kafka headers (a dict of str, or aiokafka's list of byte pairs)."""
+    if not isinstance(headers, dict):
+        headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in headers}
+    try:
+        if headers["ce_specversion"] != SPECVERSION:
+            raise EnvelopeError(f"unsupported ce_specversion {headers['ce_specversion']!r}")
+        time = datetime.fromisoformat(headers["ce_time"].replace("Z", "+00:00"))
+        return Envelope(
+            id=headers["ce_id"],
+            type=headers["ce_type"],
+            source=headers["ce_source"],
+            subject=headers.get("ce_subject", ""),
+            sequence=int(headers.get("ce_sequence") or 0),
+            time=time,
+            traceparent=headers.get("traceparent"),
+        )
+    except KeyError as missing:
+        raise EnvelopeError(f"missing CloudEvents header {missing.args[0]}") from None
+    except ValueError as bad:
+        if isinstance(bad, EnvelopeError):
+            raise
+        raise EnvelopeError(f"malformed CloudEvents header: {bad}") from None

@@ -1,0 +1,126 @@
+"""Events on `bidding.events` (key: project_id): projects by direct selection (直接选定) and secondary
+bidding (二次竞价), their results and announcements."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from contracts_schema.events.base import Event, Party
+from contracts_schema.types import Money, Quantity, UtcDateTime
+
+Method = Literal["direct_selection", "secondary_bidding"]
+
+
+class BiddingEvent(Event):
+    context = "bidding"
+    key_field = "project_id"
+
+
+class ProjectPublished(BiddingEvent):
+    """A purchaser published a project; plans reserves `reserve_amount` on the plan line."""
+
+    project_id: str
+    project_no: str
+    name: str
+    method: Method
+    purchaser: Party
+    plan_id: str
+    plan_line_id: str
+    filing_no: str = Field(description="Finance filing number of the plan")
+    agreement_id: str
+    category_code: str
+    service_id: str | None = Field(None, description="Direct selection: the chosen service")
+    supplier_id: str | None = Field(None, description="Direct selection: the chosen supplier")
+    quantity: Quantity
+    reserve_amount: Money = Field(description="Ceiling of the award (agreement price × quantity)")
+    starts_at: UtcDateTime | None = Field(None, description="Secondary bidding: quoting opens")
+    ends_at: UtcDateTime | None = Field(None, description="Secondary bidding: quoting closes")
+    published_at: UtcDateTime
+
+
+class QuotingOpened(BiddingEvent):
+    """Quoting (项目报价中) opened for the invited suppliers."""
+
+    project_id: str
+    method: Method
+    invited_supplier_ids: list[str]
+    opened_at: UtcDateTime
+    closes_at: UtcDateTime | None = None
+
+
+class BiddingClosed(BiddingEvent):
+    """A secondary-bidding window ended; the result awaits the purchaser's confirmation."""
+
+    project_id: str
+    valid_quote_count: int
+    excluded_supplier_ids: list[str] = Field(default_factory=list,
+                                             description="Suppliers excluded at the close (suspended)")
+    closed_at: UtcDateTime
+
+
+class ResultConfirmed(BiddingEvent):
+    """The purchaser confirmed the result (确认成交结果): the project succeeded. Orders creates the order,
+    contracts drafts the contract, plans consumes the reservation."""
+
+    project_id: str
+    project_no: str
+    project_name: str
+    method: Method
+    purchaser: Party
+    supplier: Party
+    plan_id: str
+    plan_line_id: str
+    filing_no: str
+    agreement_id: str
+    agreement_no: str
+    agreement_name: str
+    contract_template: str = ""
+    service_id: str
+    service_name: str
+    category_code: str
+    unit: str
+    quantity: Quantity
+    unit_price: Money
+    amount: Money = Field(description="Awarded amount")
+    reserved_amount: Money = Field(description="What was reserved on the plan line for the project")
+    requirements: str = ""
+    award_announcement_id: str | None = None
+    confirmed_at: UtcDateTime
+
+
+class ProjectTerminated(BiddingEvent):
+    """The project was terminated (项目终止): by the purchaser, or because plans refused the funds."""
+
+    project_id: str
+    plan_id: str
+    plan_line_id: str
+    previous_status: str
+    reason: str
+    terminated_by: str = Field(description="User who terminated it, or 'system'")
+    terminated_at: UtcDateTime
+
+
+class ProjectFailed(BiddingEvent):
+    """No valid quote (项目失败): the window closed empty, or the supplier declined."""
+
+    project_id: str
+    plan_id: str
+    plan_line_id: str
+    reason: str
+    failed_at: UtcDateTime
+
+
+class AnnouncementPublished(BiddingEvent):
+    """A public announcement: procurement announcement (采购公告) or single-award result (单笔成交结果公告)."""
+
+    announcement_id: str
+    project_id: str
+    project_no: str
+    kind: Literal["procurement", "award"]
+    title: str
+    content: str = Field(description="Full text as published")
+    published_at: UtcDateTime
+
+
+EVENTS = [ProjectPublished, QuotingOpened, BiddingClosed, ResultConfirmed, ProjectTerminated, ProjectFailed,
+          AnnouncementPublished]

@@ -1,0 +1,135 @@
+"""Events on `catalog.events` (key: agreement_id): framework agreements and their shortlisted-service
+library (入围服务库), as the collecting agency fixed them in stage 1."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts_schema.events.base import Event
+from contracts_schema.types import Money, Quantity, UtcDateTime
+
+Method = Literal["direct_selection", "secondary_bidding"]
+SupplierStatus = Literal["active", "suspended"]
+
+
+class CatalogEvent(Event):
+    context = "catalog"
+    key_field = "agreement_id"
+
+
+class _Snapshot(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ShortlistedSupplier(_Snapshot):
+    """A supplier shortlisted (入围供应商) under the agreement."""
+
+    supplier_id: str = Field(description="Supplier unit id (its unified social credit code)")
+    name: str
+    address: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    status: SupplierStatus = Field("active", description="active | suspended")
+
+
+class ServiceItem(_Snapshot):
+    """A service of the library: what is bought, independent of who offers it."""
+
+    service_id: str
+    category_code: str = Field(description="Category (品目) code of the service")
+    name: str
+    unit: str = Field(description="Unit of measure the price is for")
+    description: str = ""
+
+
+class DiscountTier(_Snapshot):
+    """Volume discount: from `min_quantity` on, the unit price is at most `unit_price`."""
+
+    min_quantity: Quantity
+    unit_price: Money
+
+
+class Offering(_Snapshot):
+    """One shortlisted supplier's offer of one service under the agreement, with its agreement price
+    (协议价格): the ceiling of every award, volume discounts included."""
+
+    offering_id: str
+    service_id: str
+    supplier_id: str
+    agreement_price: Money = Field(description="Unit price fixed in stage 1: the ceiling")
+    discount_tiers: list[DiscountTier] = Field(default_factory=list)
+    listed: bool = Field(True, description="Listed (上架) in the library right now")
+    price: Money | None = Field(None, description="Listed unit price, never above the agreement price")
+
+
+class AgreementPublished(CatalogEvent):
+    """The collecting agency published a framework agreement with its stage-1 result."""
+
+    agreement_id: str
+    agreement_no: str = Field(description="Agreement number, e.g. HNKJ-2026-001")
+    name: str
+    agency_org_id: str = Field(description="Collecting agency (征集人) unit id")
+    agency_name: str
+    category_code: str = Field(description="Top category (品目) the agreement covers")
+    category_name: str
+    valid_from: date
+    valid_to: date = Field(description="Last day the agreement may be used (inclusive)")
+    methods: list[Method] = Field(description="Second-stage methods the agreement allows")
+    contract_template: str = Field(description="Contract template text; placeholders in {braces}")
+    suppliers: list[ShortlistedSupplier]
+    services: list[ServiceItem]
+    offerings: list[Offering]
+    published_at: UtcDateTime
+
+
+class ServiceListed(CatalogEvent):
+    """A shortlisted supplier listed (上架) a service under the agreement."""
+
+    agreement_id: str
+    offering_id: str
+    service_id: str
+    supplier_id: str
+    price: Money = Field(description="Listed unit price (≤ the agreement price)")
+    agreement_price: Money
+    listed_at: UtcDateTime
+
+
+class ServiceDelisted(CatalogEvent):
+    """A supplier delisted (下架) a service; it can no longer be selected."""
+
+    agreement_id: str
+    offering_id: str
+    service_id: str
+    supplier_id: str
+    reason: str = ""
+    delisted_at: UtcDateTime
+
+
+class SupplierSuspended(CatalogEvent):
+    """The agency suspended a shortlisted supplier: excluded from new projects, closes and awards."""
+
+    agreement_id: str
+    supplier_id: str
+    reason: str
+    suspended_at: UtcDateTime
+
+
+class SupplierReinstated(CatalogEvent):
+    """The agency lifted a suspension."""
+
+    agreement_id: str
+    supplier_id: str
+    reinstated_at: UtcDateTime
+
+
+class AgreementExpired(CatalogEvent):
+    """The agreement's validity ended; it is no longer offered."""
+
+    agreement_id: str
+    valid_to: date
+    expired_at: UtcDateTime
+
+
+EVENTS = [AgreementPublished, ServiceListed, ServiceDelisted, SupplierSuspended, SupplierReinstated,
+          AgreementExpired]

@@ -1,0 +1,136 @@
+"""Generates the committed JSON Schema files (`schemas/<Event>/<version>.json`) and the AsyncAPI
+document (`asyncapi.json`) from the models.
+
+    uv run contracts-schema-generate          # write what changed
+    uv run contracts-schema-generate --check  # exit 1 if a committed file is stale
+
+A published version is never rewritten: changing a model means bumping its `version` (a minor
+version for added optional fields), which writes a new file beside the old ones."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from contracts_schema import topics
+from contracts_schema.events import ALL_EVENTS, Event
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "schemas"
+ASYNCAPI = ROOT / "asyncapi.json"
+SCHEMA_ID_BASE = "https://schemas.hunan-framework.gov.cn/events"
+
+CE_HEADERS_SCHEMA = {
+    "type": "object",
+    "description": "CloudEvents 1.0 attributes, Kafka protocol binding, binary content mode",
+    "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "ce_sequence"],
+    "properties": {
+        "ce_specversion": {"type": "string", "const": "1.0"},
+        "ce_id": {"type": "string", "description": "Unique event id; deduplicate on it"},
+        "ce_source": {"type": "string", "description": "Producing service, e.g. /hunan-framework/bidding"},
+        "ce_type": {"type": "string", "description": "e.g. gov.hunan.framework.bidding.ResultConfirmed.v1"},
+        "ce_time": {"type": "string", "format": "date-time"},
+        "ce_subject": {"type": "string", "description": "Aggregate id, equal to the message key"},
+        "ce_sequence": {"type": "string", "description": "1, 2, 3... per aggregate: order and gap detection"},
+        "ce_sequencetype": {"type": "string", "const": "Integer"},
+        "content-type": {"type": "string", "const": "application/json"},
+        "traceparent": {"type": "string", "description": "W3C trace context"},
+    },
+}
+
+
+def schema_of(cls: type[Event]) -> dict[str, Any]:
+    schema = cls.model_json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_ID_BASE}/{cls.__name__}/{cls.version}.json",
+        "x-ce-type": cls.ce_type(),
+        "x-topic": cls.topic(),
+        "x-key": cls.key_field,
+        "x-version": cls.version,
+        **schema,
+    }
+
+
+def render(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def asyncapi() -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for topic in topics.ALL_TOPICS:
+        events = [cls for cls in ALL_EVENTS if cls.topic() == topic]
+        channel_id = topic.replace(".", "_")
+        channels[channel_id] = {
+            "address": topic,
+            "description": f"Events of the {topic.split('.')[0]} context; key = aggregate id",
+            "messages": {cls.__name__: {"$ref": f"#/components/messages/{cls.__name__}"} for cls in events},
+        }
+        operations[f"receive_{channel_id}"] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+        }
+        for cls in events:
+            messages[cls.__name__] = {
+                "name": cls.ce_type(),
+                "title": cls.__name__,
+                "summary": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.__name__,
+                "contentType": "application/json",
+                "headers": CE_HEADERS_SCHEMA,
+                "payload": {"$ref": f"schemas/{cls.__name__}/{cls.version}.json"},
+                "bindings": {"kafka": {"key": {"type": "string", "description": cls.key_field}}},
+            }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Hunan framework-agreement procurement platform — events",
+            "version": "1.0.0",
+            "description": "Stage-2 framework-agreement procurement events. CloudEvents 1.0 in binary mode "
+            "over Kafka headers; one topic per bounded context; the key is the aggregate id.",
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+def expected_files() -> dict[Path, str]:
+    files = {SCHEMAS / cls.__name__ / f"{cls.version}.json": render(schema_of(cls)) for cls in ALL_EVENTS}
+    files[ASYNCAPI] = render(asyncapi())
+    return files
+
+
+def stale_files() -> list[Path]:
+    return [path for path, text in expected_files().items()
+            if not path.exists() or path.read_text(encoding="utf-8") != text]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report stale files")
+    args = parser.parse_args(argv)
+    stale = stale_files()
+    if args.check:
+        for path in stale:
+            print(f"stale: {path.relative_to(ROOT)}")
+        return 1 if stale else 0
+    expected = expected_files()
+    for path in stale:
+        if path.exists() and path.parent.parent == SCHEMAS:
+            print(f"refusing to rewrite published {path.relative_to(ROOT)}: bump the event's `version`",
+                  file=sys.stderr)
+            return 1
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(expected[path], encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

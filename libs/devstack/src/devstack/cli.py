@@ -1,0 +1,131 @@
+"""`devstack up`: the whole platform on this machine (what `make run` does).
+
+Starts the Tansu broker (unless KAFKA_BOOTSTRAP_SERVERS names one), the five services and the gateway
+as processes under honcho, SQLite stores under var/, waits until each answers /readyz, seeds the demo
+data through the gateway, prints the URL and the demo accounts. Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from honcho.manager import Manager
+from honcho.printer import Message
+
+from devstack.broker import port_open, tansu_command, wait_for_port
+from devstack.keys import ensure_jwt_keys
+from devstack.stack import ALL, GATEWAY, SERVICES, process_env
+
+DEMO_PASSWORD = "demo12345"
+DEMO_CA_PASSWORD = "ca12345"
+
+
+def _ports() -> dict[str, int]:
+    ports = {spec.name: int(os.environ.get(f"{spec.name.upper()}_PORT", spec.port)) for spec in SERVICES}
+    ports[GATEWAY.name] = int(os.environ.get("GATEWAY_PORT", GATEWAY.port))
+    return ports
+
+
+def banner(gateway_url: str, seeded: str) -> str:
+    return f"""
+  ┌──────────────────────────────────────────────────────────────────────────┐
+    Framework-agreement procurement platform is up: {gateway_url}
+    API documentation:  {gateway_url}/docs
+    Log in:  curl -d 'username=purchaser-a&password={DEMO_PASSWORD}' {gateway_url}/api/v1/auth/token
+    Demo accounts (password {DEMO_PASSWORD}): agency, purchaser-a, purchaser-b, supplier-1 … supplier-6
+    Demo CA password for e-seals: {DEMO_CA_PASSWORD}
+    Demo data: {seeded}
+    Ctrl-C stops everything.
+  └──────────────────────────────────────────────────────────────────────────┘
+"""
+
+
+class _Watcher(threading.Thread):
+    """Waits for every process to be ready, seeds the demo data, prints the banner."""
+
+    def __init__(self, manager: Manager, urls: dict[str, str], broker_port: int | None, timeout: float) -> None:
+        super().__init__(daemon=True)
+        self.manager, self.urls, self.broker_port, self.timeout = manager, urls, broker_port, timeout
+
+    def say(self, text: str) -> None:
+        self.manager.events.put(Message(type="line", data=text if text.endswith("\n") else text + "\n",
+                                        time=datetime.datetime.now(), name="devstack", colour=None))
+
+    def run(self) -> None:
+        try:
+            if self.broker_port:
+                wait_for_port(self.broker_port, timeout=self.timeout)
+            pending = dict(self.urls)
+            deadline = time.monotonic() + self.timeout
+            while pending:
+                for name, url in list(pending.items()):
+                    try:
+                        if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
+                            del pending[name]
+                            self.say(f"{name} ready at {url}")
+                    except httpx.HTTPError:
+                        pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"not ready after {self.timeout:g}s: {', '.join(pending)}")
+                time.sleep(0.2)
+            from devstack.seed import seed_demo
+
+            seeded = seed_demo(self.urls[GATEWAY.name], progress=self.say)
+            self.say(banner(self.urls[GATEWAY.name], seeded))
+        except Exception as exc:  # noqa: BLE001
+            self.say(f"startup failed: {exc}; stopping")
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def up(args: argparse.Namespace) -> int:
+    var = Path(args.var).resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    private_key, public_key = ensure_jwt_keys(var / "keys")
+    ports = _ports()
+    busy = [f"{name} port {port}" for name, port in ports.items() if port_open(port)]
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    broker_port = None if external else int(os.environ.get("BROKER_PORT", "19092"))
+    if broker_port and port_open(broker_port):
+        busy.append(f"broker port {broker_port} (BROKER_PORT)")
+    if busy:
+        print(f"devstack: cannot start: already in use: {', '.join(busy)} — is the platform already running? "
+              f"(set GATEWAY_PORT / <SERVICE>_PORT / BROKER_PORT to move it)", file=sys.stderr)
+        return 1
+    bootstrap = external or f"127.0.0.1:{broker_port}"
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    service_urls = {spec.name: urls[spec.name] for spec in SERVICES}
+
+    manager = Manager()
+    if broker_port:
+        manager.add_process("broker", " ".join(tansu_command(broker_port)) + " --silent")
+    for spec in ALL:
+        env = {**os.environ, **process_env(
+            spec, port=ports[spec.name], database_url=f"sqlite:///{var / (spec.name + '.db')}", bootstrap=bootstrap,
+            var_dir=var, public_key=public_key, private_key=private_key, service_urls=service_urls,
+            log_format="text", extra={"STARTUP_TIMEOUT": "30"})}
+        manager.add_process(spec.name, f"{sys.executable} -m {spec.module}", env=env)
+    _Watcher(manager, urls, broker_port, timeout=args.timeout).start()
+    manager.loop()
+    return manager.returncode or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="devstack", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="start the whole platform (broker, services, gateway, demo data)")
+    p_up.add_argument("--var", default="var", help="folder for the SQLite stores, keys and files (default: var)")
+    p_up.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for readiness")
+    p_up.set_defaults(func=up)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,22 @@
+"""Key material of the embedded default, made once under var/keys: the gateway's JWT signing key
+(services get the public half) and, for contracts, the demo CA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+def ensure_jwt_keys(folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    private, public = folder / "jwt-private.pem", folder / "jwt-public.pem"
+    if not (private.exists() and public.exists()):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+        private.chmod(0o600)
+        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+    return private, public

@@ -1,0 +1,155 @@
+"""Composition of a service: FastAPI app + database + Kafka bus + outbox relay + background tasks,
+started and stopped by the FastAPI lifespan (FastStream's FastAPI plugin is deprecated).
+
+    service = Service(name="plans", settings=settings, metadata=store.metadata,
+                      routers=[api.router], handlers=handlers.handlers, produces=[topics.PLANS])
+    app = service.app
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Request
+
+from contracts_schema.envelope import Envelope
+from contracts_schema.events import Event
+from servicekit.auth import TokenVerifier
+from servicekit.bus import KafkaBus
+from servicekit.db import Database
+from servicekit.errors import install_error_handlers
+from servicekit.http import RequestContextMiddleware, health_router
+from servicekit.inbox import Dispatcher, EventHandlers, Outcome
+from servicekit.outbox import OutboxRelay
+from servicekit.settings import ServiceSettings
+
+log = logging.getLogger("servicekit.app")
+
+BackgroundTask = Callable[["Service"], Awaitable[None]]
+"""A coroutine function taking the service: long-running (background) or one-shot (on_start/on_stop)."""
+
+
+class Service:
+    def __init__(self, *, name: str, settings: ServiceSettings, metadata: sa.MetaData,
+                 routers: Sequence[APIRouter] = (), handlers: EventHandlers | None = None,
+                 produces: Sequence[str] = (), background: Sequence[BackgroundTask] = (),
+                 on_start: Sequence[BackgroundTask] = (), on_stop: Sequence[BackgroundTask] = (),
+                 with_bus: bool = True, title: str | None = None, description: str = "") -> None:
+        self.name = name
+        self.settings = settings
+        self.metadata = metadata
+        self.handlers = handlers or EventHandlers()
+        self.produces = list(produces)
+        self.background = list(background)
+        self.on_start = list(on_start)
+        self.on_stop = list(on_stop)
+        self.db = Database(settings.database_url, metadata=metadata, service=name)
+        self.bus: KafkaBus | None = None
+        self.relay: OutboxRelay | None = None
+        if with_bus:
+            self.bus = KafkaBus(name, settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions)
+            self.relay = OutboxRelay(self.db, metadata, self.bus.publish, poll_interval=settings.outbox_poll_interval,
+                                     batch_size=settings.outbox_batch_size, lock_name=f"{name}.outbox")
+        self.dispatcher = Dispatcher(name, self.db, self.handlers,
+                                     dead_letter=self.bus.dead_letter if self.bus else None,
+                                     max_attempts=settings.consumer_max_attempts, backoff=settings.consumer_backoff)
+        if self.bus and self.handlers:
+            self.bus.subscribe(self.dispatcher, self.handlers.topics())
+        self._tasks: list[asyncio.Task[None]] = []
+        self.ready = False
+
+        self.app = FastAPI(title=title or f"{name} service", description=description, lifespan=self._lifespan,
+                           version="1.0.0")
+        self.app.state.service = self
+        self.app.state.verifier = TokenVerifier(settings.public_key_pem(), issuer=settings.jwt_issuer,
+                                                audience=settings.jwt_audience)
+        self.app.add_middleware(RequestContextMiddleware)
+        install_error_handlers(self.app)
+        self.app.include_router(health_router(self))
+        for router in routers:
+            self.app.include_router(router)
+
+    @asynccontextmanager
+    async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def start(self) -> None:
+        await self.db.ping()
+        for hook in self.on_start:
+            await hook(self)
+        if self.bus:
+            await self.bus.start(self.produces, timeout=self.settings.startup_timeout)
+            if self.relay and self.settings.outbox_relay_enabled:
+                self._spawn(self.relay.run(), "outbox relay")
+        for task in self.background:
+            self._spawn(task(self), getattr(task, "__name__", "background task"))
+        self.ready = True
+        log.info("%s started", self.name, extra={"consumes": self.handlers.topics(), "produces": self.produces})
+
+    async def stop(self) -> None:
+        self.ready = False
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for hook in self.on_stop:
+            await hook(self)
+        if self.bus:
+            await self.bus.close()
+        await self.db.dispose()
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s stopped with an error", name)
+                raise
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    async def readiness(self) -> dict[str, bool]:
+        checks: dict[str, bool] = {"started": self.ready}
+        try:
+            await self.db.ping()
+            checks["database"] = True
+        except Exception:  # noqa: BLE001
+            checks["database"] = False
+        if self.bus:
+            checks["broker"] = await self.bus.ping()
+        checks["tasks"] = all(not t.done() for t in self._tasks)
+        return checks
+
+    async def dispatch(self, event: Event, envelope: Envelope | None = None, *, topic: str | None = None) -> Outcome:
+        """Hands an event to this service's handler as the bus would (tests, replays from the DLQ)."""
+        from contracts_schema.envelope import encode_headers
+
+        envelope = envelope or Envelope(type=event.ce_type(), source="/test", subject=event.aggregate_id, sequence=1)
+        return await self.dispatcher.deliver(topic or event.topic(), event.aggregate_id, encode_headers(envelope),
+                                             event.model_dump_json().encode())
+
+
+def get_service(request: Request) -> Service:
+    return request.app.state.service
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.service.db
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+DB = Annotated[Database, Depends(get_db)]
+
+
+def settings_of(request: Request) -> Any:
+    return request.app.state.service.settings

@@ -1,0 +1,90 @@
+"""JWT verification. The gateway signs short-lived tokens (RS256) carrying the user, the unit (org)
+and the role; every service verifies them with the gateway's public key and never calls it.
+
+    @router.get("/plans")
+    async def my_plans(user: CurrentUser): ...            # any logged-in user
+    async def create(user: Annotated[Principal, Depends(require_role("purchaser"))]): ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import jwt
+from fastapi import Depends, Request
+
+from servicekit.errors import Forbidden, Unauthorized
+from servicekit.logging import bind_context
+
+Role = Literal["purchaser", "supplier", "agency"]
+ROLES: tuple[str, ...] = ("purchaser", "supplier", "agency")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    username: str
+    org_id: str
+    org_name: str
+    role: str
+
+    def is_(self, role: str) -> bool:
+        return self.role == role
+
+
+class TokenVerifier:
+    def __init__(self, public_key_pem: str | None, *, issuer: str, audience: str) -> None:
+        self.public_key = public_key_pem
+        self.issuer = issuer
+        self.audience = audience
+
+    def verify(self, token: str) -> Principal:
+        if not self.public_key:
+            raise Unauthorized("this service has no token key configured (JWT_PUBLIC_KEY_FILE)")
+        try:
+            claims = jwt.decode(token, self.public_key, algorithms=["RS256"], issuer=self.issuer,
+                                audience=self.audience, options={"require": ["exp", "sub", "org", "role"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token expired; log in again", code="token_expired") from None
+        except jwt.InvalidTokenError as bad:
+            raise Unauthorized(f"invalid token: {bad}", code="invalid_token") from None
+        if claims["role"] not in ROLES:
+            raise Unauthorized("token carries an unknown role", code="invalid_token")
+        return Principal(user_id=str(claims.get("uid", claims["sub"])), username=claims["sub"],
+                         org_id=claims["org"], org_name=claims.get("org_name", ""), role=claims["role"])
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def current_principal(request: Request) -> Principal:
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("log in first: send Authorization: Bearer <token>")
+    principal = request.app.state.verifier.verify(token)
+    bind_context(user=principal.username, org_id=principal.org_id)
+    return principal
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    return await current_principal(request) if bearer_token(request) else None
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(*roles: str):
+    async def dependency(principal: CurrentUser) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"only a {' or '.join(roles)} may do this; you are logged in as a {principal.role}")
+        return principal
+    return dependency
+
+
+Purchaser = Annotated[Principal, Depends(require_role("purchaser"))]
+Supplier = Annotated[Principal, Depends(require_role("supplier"))]
+Agency = Annotated[Principal, Depends(require_role("agency"))]

@@ -1,0 +1,88 @@
+"""Async SQLModel sessions on SQLite (aiosqlite, the embedded default) and PostgreSQL (asyncpg).
+
+    async with db.transaction() as session:   # one write transaction: state change + outbox rows
+        ...
+    async with db.read() as session:          # read-only queries
+        ...
+
+On SQLite, write transactions start with BEGIN IMMEDIATE, so two of them never both read and then
+collide on write; reads run beside them (WAL). On PostgreSQL, use `SELECT ... FOR UPDATE` where a
+rule reads a row before changing it (budgets, quoting windows)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+class Database:
+    def __init__(self, url: str, *, metadata: Any = None, service: str = "service", pool_size: int = 10) -> None:
+        self.url = url
+        self.metadata = metadata
+        self.is_sqlite = url.startswith("sqlite")
+        self.is_postgres = url.startswith("postgresql")
+        self._after_commit: list[Callable[[AsyncSession], None]] = []
+        if self.is_sqlite:
+            self.engine = create_async_engine(url)
+            self.read_engine = create_async_engine(url)
+            for engine in (self.engine, self.read_engine):
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
+        else:
+            self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                                              pool_pre_ping=True)
+            self.read_engine = self.engine
+        info = {"metadata": metadata, "service": service}
+        self._writes = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False, info=info)
+        self._reads = async_sessionmaker(self.read_engine, class_=AsyncSession, expire_on_commit=False, info=info)
+
+    def on_commit(self, callback: Callable[[AsyncSession], None]) -> None:
+        """Runs `callback(session)` after every committed write transaction (the outbox relay's wake-up)."""
+        self._after_commit.append(callback)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self._writes() as session:
+            async with session.begin():
+                yield session
+            for callback in self._after_commit:
+                callback(session)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._reads() as session:
+            yield session
+
+    async def ping(self) -> None:
+        async with self.read_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own transaction handling would not
+    # let us choose IMMEDIATE).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"

@@ -1,0 +1,93 @@
+"""`python -m <service>`: read the config, check the database and the broker, migrate, serve.
+
+Bad config fails fast with one line on stderr naming what is wrong and which setting to fix, then
+exit code 2 (invalid setting) or 1 (something unreachable); never a traceback wall."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+
+from servicekit.app import Service
+from servicekit.bus import BrokerUnreachable, describe, ensure_topics
+from servicekit.db import Database
+from servicekit.logging import configure_logging
+from servicekit.migrations import upgrade
+from servicekit.settings import ServiceSettings
+
+
+def die(service: str, message: str, code: int = 1) -> NoReturn:
+    print(f"{service}: cannot start: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(code)
+
+
+def safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "<unparseable>"
+
+
+def config_error_line(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+        parts.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+    return "invalid configuration: " + "; ".join(parts)
+
+
+async def wait_for_database(url: str, timeout: float) -> None:
+    db = Database(url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        while True:
+            try:
+                await asyncio.wait_for(db.ping(), timeout=max(0.5, deadline - loop.time()))
+                return
+            except Exception:
+                if loop.time() >= deadline:
+                    raise
+                await asyncio.sleep(0.5)
+    finally:
+        await db.dispose()
+
+
+def preflight(service: Service, package: str) -> None:
+    settings, name = service.settings, service.name
+    try:
+        asyncio.run(wait_for_database(settings.database_url, settings.startup_timeout))
+    except Exception as exc:  # noqa: BLE001
+        die(name, f"cannot reach the database {safe_url(settings.database_url)} (DATABASE_URL): {describe(exc)}")
+    try:
+        upgrade(package, settings.database_url)
+    except Exception as exc:  # noqa: BLE001
+        die(name, f"migrating the database {safe_url(settings.database_url)} failed (DATABASE_URL): {describe(exc)}")
+    if service.bus:
+        topics = service.bus.topics_needed(service.produces)
+        try:
+            asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, topics, partitions=settings.kafka_partitions,
+                                      timeout=settings.startup_timeout))
+        except BrokerUnreachable as exc:
+            die(name, f"cannot reach the Kafka broker at {settings.kafka_bootstrap_servers} "
+                      f"(KAFKA_BOOTSTRAP_SERVERS) within {settings.startup_timeout:g}s: {exc}")
+
+
+def run(*, name: str, package: str, settings_cls: type[ServiceSettings],
+        build: Callable[[ServiceSettings], Service]) -> NoReturn:
+    try:
+        settings = settings_cls()
+    except ValidationError as exc:
+        die(name, config_error_line(exc), code=2)
+    configure_logging(name, level=settings.log_level, fmt=settings.log_format)
+    service = build(settings)
+    preflight(service, package)
+    uvicorn.run(service.app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+                lifespan="on", timeout_graceful_shutdown=10)
+    raise SystemExit(0)

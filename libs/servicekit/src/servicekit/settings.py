@@ -1,0 +1,58 @@
+"""Settings every service reads from its environment (pydantic-settings). A service subclasses
+`ServiceSettings` for its own knobs; names are the upper-case field names (DATABASE_URL, ...)."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def normalize_database_url(url: str) -> str:
+    """Accepts the usual spellings and returns the async driver's URL."""
+    url = url.strip()
+    for plain, driver in (("postgres://", "postgresql+asyncpg://"),
+                          ("postgresql://", "postgresql+asyncpg://"),
+                          ("sqlite:///", "sqlite+aiosqlite:///")):
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
+        return url
+    raise ValueError("must be a postgresql:// or sqlite:/// URL")
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8100, ge=1, le=65535)
+    database_url: str = Field(description="sqlite:///var/<service>.db or postgresql://user@host/db")
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_partitions: int = Field(3, ge=1, description="Partitions of the topics this service creates")
+    startup_timeout: float = Field(15.0, gt=0, description="Seconds to wait for the database and broker")
+
+    jwt_public_key_file: Path | None = None
+    jwt_public_key: str | None = Field(None, description="PEM; JWT_PUBLIC_KEY_FILE is read when unset")
+    jwt_issuer: str = "hunan-framework-gateway"
+    jwt_audience: str = "hunan-framework"
+
+    outbox_relay_enabled: bool = Field(True, description="false on API-only replicas")
+    outbox_poll_interval: float = Field(1.0, gt=0, description="Fallback poll when no commit woke the relay")
+    outbox_batch_size: int = Field(200, ge=1)
+    consumer_max_attempts: int = Field(5, ge=1, description="Tries before an event goes to the dead-letter topic")
+    consumer_backoff: float = Field(0.2, gt=0, description="First retry delay, doubled each try, capped at 5 s")
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    def public_key_pem(self) -> str | None:
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        if self.jwt_public_key_file:
+            return self.jwt_public_key_file.read_text()
+        return None

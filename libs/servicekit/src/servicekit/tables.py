@@ -1,0 +1,40 @@
+"""The plumbing tables every service has beside its own: outbox, inbox, per-aggregate sequences.
+
+Each service calls `add_plumbing_tables(metadata)` on its own metadata, so its Alembic migrations
+create them with its own tables."""
+
+import sqlalchemy as sa
+
+from servicekit.types import UTCDateTime
+
+
+def add_plumbing_tables(metadata: sa.MetaData) -> None:
+    sa.Table(
+        "outbox", metadata,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("topic", sa.String(100), nullable=False),
+        sa.Column("key", sa.String(100), nullable=False),
+        sa.Column("type", sa.String(200), nullable=False),
+        sa.Column("sequence", sa.BigInteger, nullable=False),
+        sa.Column("headers", sa.JSON, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("sent_at", UTCDateTime, nullable=True),
+        sa.Index("ix_outbox_unsent", "id", sqlite_where=sa.text("sent_at IS NULL"),
+                 postgresql_where=sa.text("sent_at IS NULL")),
+    )
+    sa.Table(
+        "inbox", metadata,
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.String(36), primary_key=True),
+        sa.Column("type", sa.String(200), nullable=False),
+        sa.Column("topic", sa.String(100), nullable=False),
+        sa.Column("processed_at", UTCDateTime, nullable=False),
+    )
+    sa.Table(
+        "aggregate_sequences", metadata,
+        sa.Column("topic", sa.String(100), primary_key=True),
+        sa.Column("key", sa.String(100), primary_key=True),
+        sa.Column("last_sequence", sa.BigInteger, nullable=False),
+    )

@@ -1,0 +1,1 @@
+"""Framework agreements and the shortlisted-service library (入围服务库)."""

@@ -1,0 +1,1 @@
+"""Contracts (合同) and CA e-seals."""

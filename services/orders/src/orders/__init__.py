@@ -1,0 +1,1 @@
+"""Orders (订单): logistics, invoices, acceptance, payment."""
