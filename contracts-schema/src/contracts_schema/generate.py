@@ -3,6 +3,7 @@ document (`asyncapi.json`) from the models.
 
     uv run contracts-schema-generate          # write what changed
     uv run contracts-schema-generate --check  # exit 1 if a committed file is stale
+    uv run contracts-schema-generate --force  # rewrite a version that never left a branch
 
 A published version is never rewritten: changing a model means bumping its `version` (a minor
 version for added optional fields), which writes a new file beside the old ones."""
@@ -113,6 +114,8 @@ def stale_files() -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale files")
+    parser.add_argument("--force", action="store_true",
+                        help="rewrite a version that was never released (not yet on main); never a released one")
     args = parser.parse_args(argv)
     stale = stale_files()
     if args.check:
@@ -121,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if stale else 0
     expected = expected_files()
     for path in stale:
-        if path.exists() and path.parent.parent == SCHEMAS:
+        if path.exists() and path.parent.parent == SCHEMAS and not args.force:
             print(f"refusing to rewrite published {path.relative_to(ROOT)}: bump the event's `version`",
                   file=sys.stderr)
             return 1

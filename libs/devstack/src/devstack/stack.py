@@ -53,6 +53,7 @@ def process_env(spec: ProcessSpec, *, port: int, database_url: str, bootstrap: s
         "JWT_PUBLIC_KEY_FILE": str(public_key),
         "VAR_DIR": str(var_dir),
         "LOG_FORMAT": log_format,
+        "KAFKA_SESSION_TIMEOUT_MS": "6000",
         "PYTHONUNBUFFERED": "1",
     }
     if spec is GATEWAY:

@@ -66,8 +66,10 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int, r
 
 
 class KafkaBus:
-    def __init__(self, service: str, bootstrap: str, *, partitions: int = 3, replication: int = 1) -> None:
+    def __init__(self, service: str, bootstrap: str, *, partitions: int = 3, replication: int = 1,
+                 session_timeout_ms: int = 10000) -> None:
         self.service = service
+        self.session_timeout_ms = session_timeout_ms
         self.bootstrap = bootstrap
         self.partitions = partitions
         self.replication = replication
@@ -83,7 +85,9 @@ class KafkaBus:
         self.subscribed_topics = topics
 
         @self.broker.subscriber(*topics, group_id=self.service, auto_offset_reset="earliest",
-                                ack_policy=AckPolicy.NACK_ON_ERROR)
+                                ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_body,
+                                session_timeout_ms=self.session_timeout_ms,
+                                heartbeat_interval_ms=max(300, self.session_timeout_ms // 3))
         async def _on_record(message: KafkaMessage) -> None:
             record = message.raw_message
             headers = {k: v.decode() for k, v in (record.headers or ())}
@@ -124,8 +128,17 @@ class KafkaBus:
             return False
 
 
+async def _raw_body(message: Any) -> bytes:
+    """No decoding by FastStream: a body that is not JSON must reach the Dispatcher (which parks it),
+    not fail before it and be redelivered forever."""
+    return message.body
+
+
 def describe(exc: Any) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    """One line: the root error's type and first line (SQLAlchemy wraps the driver's error)."""
+    exc = getattr(exc, "orig", None) or exc
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _quiet_logger(name: str) -> logging.Logger:

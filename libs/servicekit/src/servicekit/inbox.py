@@ -128,7 +128,7 @@ class Dispatcher:
             async with self.db.transaction() as session:
                 try:
                     async with session.begin_nested():
-                        await session.execute(sa.insert(self.inbox).values(
+                        await session.exec(sa.insert(self.inbox).values(
                             consumer=self.consumer, event_id=envelope.id, type=envelope.type, topic=topic,
                             processed_at=utcnow()))
                 except IntegrityError:

@@ -58,7 +58,7 @@ async def _next_sequence(session: AsyncSession, table: sa.Table, topic: str, key
         index_elements=[table.c.topic, table.c.key],
         set_={"last_sequence": table.c.last_sequence + 1},
     ).returning(table.c.last_sequence)
-    return int((await session.execute(stmt)).scalar_one())
+    return int((await session.exec(stmt)).scalar_one())
 
 
 async def emit(session: AsyncSession, event: Event, *, source: str | None = None) -> Envelope:
@@ -74,7 +74,7 @@ async def emit(session: AsyncSession, event: Event, *, source: str | None = None
         sequence=sequence,
         traceparent=new_traceparent(trace_id_of(context.get("traceparent")) or context.get("trace_id")),
     )
-    await session.execute(sa.insert(outbox).values(
+    await session.exec(sa.insert(outbox).values(
         event_id=envelope.id, topic=topic, key=key, type=envelope.type, sequence=sequence,
         headers=encode_headers(envelope), body=event.model_dump_json(), created_at=envelope.time,
     ))
@@ -127,7 +127,7 @@ class OutboxRelay:
             if self.db.is_postgres:
                 # The advisory lock lives as long as this transaction: one replica publishes at a time.
                 async with self.db.transaction() as session:
-                    got = (await session.execute(sa.select(sa.func.pg_try_advisory_xact_lock(self._lock_key)))).scalar()
+                    got = (await session.exec(sa.select(sa.func.pg_try_advisory_xact_lock(self._lock_key)))).scalar()
                     if not got:
                         return 0
                     messages = await self._unsent(session)
@@ -147,18 +147,18 @@ class OutboxRelay:
         return len(messages)
 
     async def _unsent(self, session: AsyncSession) -> list[OutboxMessage]:
-        rows = (await session.execute(
+        rows = (await session.exec(
             sa.select(self.table).where(self.table.c.sent_at.is_(None)).order_by(self.table.c.id).limit(self.batch_size)
         )).mappings().all()
         return [OutboxMessage(id=r["id"], event_id=r["event_id"], topic=r["topic"], key=r["key"], type=r["type"],
                               headers=dict(r["headers"]), body=r["body"].encode()) for r in rows]
 
     async def _mark_sent(self, session: AsyncSession, messages: list[OutboxMessage]) -> None:
-        await session.execute(sa.update(self.table).where(self.table.c.id.in_([m.id for m in messages]))
+        await session.exec(sa.update(self.table).where(self.table.c.id.in_([m.id for m in messages]))
                               .values(sent_at=utcnow()))
 
     async def unsent_count(self) -> int:
         async with self.db.read() as session:
-            return int((await session.execute(
+            return int((await session.exec(
                 sa.select(sa.func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))
             )).scalar_one())

@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     database_url: str = Field(description="sqlite:///var/<service>.db or postgresql://user@host/db")
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     kafka_partitions: int = Field(3, ge=1, description="Partitions of the topics this service creates")
+    kafka_session_timeout_ms: int = Field(
+        10000, ge=1000, description="Consumer group session; a new member waits about half of it to join")
     startup_timeout: float = Field(15.0, gt=0, description="Seconds to wait for the database and broker")
 
     jwt_public_key_file: Path | None = None

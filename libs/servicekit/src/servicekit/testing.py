@@ -105,7 +105,7 @@ async def outbox_events(db: Any, event_type: str | None = None) -> list[tuple[st
     """(short type name, body) of every outbox row, oldest first; filter by the short name."""
     table = db.metadata.tables["outbox"]
     async with db.read() as session:
-        rows = (await session.execute(sa.select(table.c.type, table.c.body).order_by(table.c.id))).all()
+        rows = (await session.exec(sa.select(table.c.type, table.c.body).order_by(table.c.id))).all()
     events = [(row.type.split(".")[-2], json.loads(row.body)) for row in rows]
     return [e for e in events if event_type is None or e[0] == event_type]
 

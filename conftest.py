@@ -1,0 +1,20 @@
+"""Fixtures shared by every test folder: the broker, tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from devstack.testing import test_broker
+from servicekit.testing import TokenFactory
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real Kafka-protocol broker for the whole run (see devstack.testing for which one)."""
+    with test_broker(tmp_path_factory.mktemp("broker")) as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def tokens() -> TokenFactory:
+    return TokenFactory.generate()
