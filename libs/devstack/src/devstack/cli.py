@@ -109,7 +109,7 @@ def up(args: argparse.Namespace) -> int:
         env = {**os.environ, **process_env(
             spec, port=ports[spec.name], database_url=f"sqlite:///{var / (spec.name + '.db')}", bootstrap=bootstrap,
             var_dir=var, public_key=public_key, private_key=private_key, service_urls=service_urls,
-            log_format="text", extra={"STARTUP_TIMEOUT": "30"})}
+            log_format="text", extra={"STARTUP_TIMEOUT": "30", "DEMO_ACCOUNTS": "true"})}
         manager.add_process(spec.name, f"{sys.executable} -m {spec.module}", env=env)
     _Watcher(manager, urls, broker_port, timeout=args.timeout).start()
     manager.loop()
