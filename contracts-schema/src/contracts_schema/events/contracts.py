@@ -1,5 +1,10 @@
-"""Events on `contracts.events` (key: contract_id): contracts and their e-seals."""
+"""Events on `contracts.events` (key: contract_id): contracts and their e-seals.
 
+Status codes and labels (DESIGN §4): drafted 待发送 → sent 待确认 → confirmed 已确认 →
+supplier_sealed 供应商已盖章 → purchaser_sealed 采购单位已盖章 (in force). A returned contract goes back
+to drafted for the supplier to resend."""
+
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
@@ -21,9 +26,16 @@ class ContractDrafted(ContractsEvent):
     contract_id: str
     contract_no: str
     project_id: str
+    project_no: str = ""
     purchaser_org_id: str
+    purchaser_name: str = ""
     supplier_id: str
+    supplier_name: str = ""
+    filing_no: str = Field("", description="Finance filing number (财政备案号) of the plan")
+    agreement_no: str = ""
     amount: Money
+    document_sha256: str = Field("", description="SHA-256 of the drafted contract document (PDF)")
+    sign_due_on: date | None = Field(None, description="Deadline to sign: award + configured days (Asia/Shanghai)")
     drafted_at: UtcDateTime
 
 
@@ -31,7 +43,10 @@ class ContractSent(ContractsEvent):
     """The supplier sent the contract to the purchaser (待确认)."""
 
     contract_id: str
+    contract_no: str = ""
     project_id: str
+    purchaser_org_id: str = ""
+    supplier_id: str = ""
     document_sha256: str = Field(description="SHA-256 of the contract document sent")
     sent_at: UtcDateTime
 
@@ -40,6 +55,7 @@ class ContractReturned(ContractsEvent):
     """The purchaser returned the contract to the supplier with a reason (back to 待发送)."""
 
     contract_id: str
+    contract_no: str = ""
     project_id: str
     reason: str
     returned_at: UtcDateTime
@@ -49,6 +65,7 @@ class ContractConfirmed(ContractsEvent):
     """The purchaser confirmed the contract (已确认), choosing CA e-seal or offline signing."""
 
     contract_id: str
+    contract_no: str = ""
     project_id: str
     ca_mode: CaMode
     confirmed_at: UtcDateTime
@@ -58,8 +75,11 @@ class ContractSupplierSealed(ContractsEvent):
     """The supplier sealed the contract (供应商已盖章)."""
 
     contract_id: str
+    contract_no: str = ""
     project_id: str
-    certificate_serial: str | None = Field(None, description="Serial of the supplier's seal certificate")
+    supplier_id: str = ""
+    certificate_serial: str | None = Field(None, description="Serial of the supplier's seal certificate (hex)")
+    document_sha256: str = Field("", description="SHA-256 of the document the seal signs")
     sealed_at: UtcDateTime
 
 
@@ -69,10 +89,16 @@ class ContractStamped(ContractsEvent):
     contract_id: str
     contract_no: str
     project_id: str
+    purchaser_org_id: str = ""
+    supplier_id: str = ""
+    filing_no: str = ""
+    amount: Money | None = None
     ca_mode: CaMode
-    certificate_serial: str | None = None
-    document_sha256: str
+    certificate_serial: str | None = Field(None, description="ca_seal: serial of the purchaser's certificate (hex)")
+    document_sha256: str = Field(description="SHA-256 of the contract document both parties signed")
+    signed_scan_sha256: str | None = Field(None, description="offline: SHA-256 of the uploaded signed scan")
     signed_at: UtcDateTime
+    signed_on_time: bool = Field(True, description="Signed within the deadline after the award")
 
 
 EVENTS = [ContractDrafted, ContractSent, ContractReturned, ContractConfirmed, ContractSupplierSealed,

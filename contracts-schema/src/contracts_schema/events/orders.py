@@ -1,6 +1,10 @@
-"""Events on `orders.events` (key: order_id): orders through acceptance and payment."""
+"""Events on `orders.events` (key: order_id): orders through acceptance and payment.
+
+Status codes and labels (DESIGN §4): awaiting_contract 待签合同 → contracted 履约中 → accepted 已验收 →
+paid 已支付."""
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,13 +35,19 @@ class OrderCreated(OrdersEvent):
     order_no: str
     project_id: str
     project_no: str
+    project_name: str = ""
+    method: Literal["direct_selection", "secondary_bidding"] | None = None
     purchaser_org_id: str
+    purchaser_name: str = ""
     supplier_id: str
+    supplier_name: str = ""
     plan_id: str
     plan_line_id: str
     filing_no: str
+    agreement_no: str = ""
     items: list[OrderItem]
     amount: Money
+    contract_due_on: date | None = Field(None, description="The contract is to be signed by this day")
     created_at: UtcDateTime
 
 
@@ -45,26 +55,38 @@ class LogisticsRecorded(OrdersEvent):
     """The supplier recorded a logistics / service-delivery entry (物流信息)."""
 
     order_id: str
+    project_id: str = ""
     entry_id: str
+    kind: Literal["shipment", "service"] = Field("service", description="Goods shipped, or a service delivered")
     description: str
+    carrier: str = ""
+    tracking_no: str = ""
     occurred_at: UtcDateTime
+    recorded_at: UtcDateTime | None = None
 
 
 class InvoiceRecorded(OrdersEvent):
     """The supplier recorded invoice information (开票信息)."""
 
     order_id: str
+    project_id: str = ""
+    supplier_id: str = ""
     invoice_id: str
     invoice_no: str
     amount: Money
     issued_on: date
+    file_sha256: str | None = Field(None, description="SHA-256 of the invoice file, when one was uploaded")
+    recorded_at: UtcDateTime | None = None
 
 
 class AcceptanceRecorded(OrdersEvent):
     """The purchaser uploaded the acceptance report (验收单): 已验收."""
 
     order_id: str
+    order_no: str = ""
     project_id: str
+    plan_id: str = ""
+    plan_line_id: str = ""
     report_sha256: str
     accepted_at: UtcDateTime
     payment_due_on: date = Field(description="Payment deadline (acceptance + configured days)")
@@ -74,13 +96,19 @@ class PaymentRecorded(OrdersEvent):
     """A payment voucher (支付凭证) was recorded; plans records the spending."""
 
     order_id: str
+    order_no: str = ""
     project_id: str
     plan_id: str
     plan_line_id: str
+    filing_no: str = ""
+    purchaser_org_id: str = ""
+    supplier_id: str = ""
     payment_id: str
     amount: Money
     paid_total: Money = Field(description="Sum of all payments of the order so far")
+    order_amount: Money | None = Field(None, description="The order's amount; paid in full when paid_total equals it")
     paid_on: date
+    voucher_sha256: str = Field("", description="SHA-256 of the payment voucher file")
     recorded_at: UtcDateTime
 
 
@@ -88,9 +116,13 @@ class OrderCompleted(OrdersEvent):
     """The order is paid in full (已支付)."""
 
     order_id: str
+    order_no: str = ""
     project_id: str
+    plan_id: str = ""
+    plan_line_id: str = ""
     amount: Money
     completed_at: UtcDateTime
+    paid_on_time: bool = Field(True, description="Paid in full within the deadline after acceptance")
 
 
 EVENTS = [OrderCreated, LogisticsRecorded, InvoiceRecorded, AcceptanceRecorded, PaymentRecorded,
