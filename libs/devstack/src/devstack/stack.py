@@ -53,7 +53,9 @@ def process_env(spec: ProcessSpec, *, port: int, database_url: str, bootstrap: s
         "JWT_PUBLIC_KEY_FILE": str(public_key),
         "VAR_DIR": str(var_dir),
         "LOG_FORMAT": log_format,
+        # Tansu: a member joins after about half the session timeout; a fetch waits out its max wait.
         "KAFKA_SESSION_TIMEOUT_MS": "6000",
+        "KAFKA_FETCH_MAX_WAIT_MS": "20",
         "PYTHONUNBUFFERED": "1",
     }
     if spec is GATEWAY:

@@ -53,7 +53,8 @@ class Service:
         self.relay: OutboxRelay | None = None
         if with_bus:
             self.bus = KafkaBus(name, settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
-                                session_timeout_ms=settings.kafka_session_timeout_ms)
+                                session_timeout_ms=settings.kafka_session_timeout_ms,
+                                fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
             self.relay = OutboxRelay(self.db, metadata, self.bus.publish, poll_interval=settings.outbox_poll_interval,
                                      batch_size=settings.outbox_batch_size, lock_name=f"{name}.outbox")
         self.dispatcher = Dispatcher(name, self.db, self.handlers,

@@ -67,9 +67,10 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int, r
 
 class KafkaBus:
     def __init__(self, service: str, bootstrap: str, *, partitions: int = 3, replication: int = 1,
-                 session_timeout_ms: int = 10000) -> None:
+                 session_timeout_ms: int = 10000, fetch_max_wait_ms: int = 500) -> None:
         self.service = service
         self.session_timeout_ms = session_timeout_ms
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self.bootstrap = bootstrap
         self.partitions = partitions
         self.replication = replication
@@ -86,7 +87,7 @@ class KafkaBus:
 
         @self.broker.subscriber(*topics, group_id=self.service, auto_offset_reset="earliest",
                                 ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_body,
-                                session_timeout_ms=self.session_timeout_ms,
+                                session_timeout_ms=self.session_timeout_ms, fetch_max_wait_ms=self.fetch_max_wait_ms,
                                 heartbeat_interval_ms=max(300, self.session_timeout_ms // 3))
         async def _on_record(message: KafkaMessage) -> None:
             record = message.raw_message

@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     kafka_partitions: int = Field(3, ge=1, description="Partitions of the topics this service creates")
     kafka_session_timeout_ms: int = Field(
         10000, ge=1000, description="Consumer group session; a new member waits about half of it to join")
+    kafka_fetch_max_wait_ms: int = Field(
+        500, ge=1, description="Longest a fetch waits for data; Apache Kafka answers as soon as data arrives, "
+        "the embedded Tansu broker waits it out, so the embedded default sets 20")
     startup_timeout: float = Field(15.0, gt=0, description="Seconds to wait for the database and broker")
 
     jwt_public_key_file: Path | None = None
