@@ -116,6 +116,12 @@ def up(args: argparse.Namespace) -> int:
     return manager.returncode or 0
 
 
+def keys(args: argparse.Namespace) -> int:
+    private, public = ensure_jwt_keys(Path(args.folder))
+    print(f"token signing key: {private}\npublic key (services verify with it): {public}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="devstack", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--var", default="var", help="folder for the SQLite stores, keys and files (default: var)")
     p_up.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for readiness")
     p_up.set_defaults(func=up)
+    p_keys = sub.add_parser("keys", help="make the gateway's token key pair (docker-compose secrets)")
+    p_keys.add_argument("folder", nargs="?", default="deploy/secrets")
+    p_keys.set_defaults(func=keys)
     args = parser.parse_args(argv)
     return args.func(args)
 
