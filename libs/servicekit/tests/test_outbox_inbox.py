@@ -12,7 +12,8 @@ from sqlmodel import func, select
 
 from contracts_schema.envelope import Envelope, decode_headers, encode_headers
 from contracts_schema.events.plans import PlanCreated
-from kit_world import Effect, plan_created
+from kit_world import Effect, metadata, plan_created
+from servicekit.db import Database
 from servicekit.inbox import Dispatcher, EventHandlers
 from servicekit.outbox import OutboxRelay, emit
 from servicekit.testing import database_kind
@@ -178,3 +179,32 @@ async def test_poison_events_are_parked_not_retried(db):
     assert dead[-1][2] == 1  # a malformed body is parked at once
     assert await count_effects(db) == 0
     assert json.loads(record(event)[3])["plan_id"] == event.plan_id
+
+
+@pytest.mark.skipif(database_kind() != "postgresql", reason="two relay replicas share a PostgreSQL database")
+async def test_two_relay_replicas_publish_each_event_once_and_in_order_per_key(db_url):
+    replicas = [Database(db_url, metadata=metadata, service="kit") for _ in range(2)]
+    published: list[tuple[str, int]] = []
+
+    def publisher(replica: int):
+        async def publish(messages):
+            await asyncio.sleep(0.001)  # let the other replica try to interleave
+            published.extend((m.key, int(m.headers["ce_sequence"])) for m in messages)
+        return publish
+
+    relays = [OutboxRelay(replica, replica.metadata, publisher(i), batch_size=7) for i, replica in enumerate(replicas)]
+    async with replicas[0].transaction() as session:
+        for i in range(120):
+            await emit(session, plan_created(f"PL-{i % 5}"))
+
+    async def drain(relay: OutboxRelay) -> None:
+        while await relay.unsent_count():
+            await relay.publish_pending()
+
+    await asyncio.gather(*(drain(r) for r in relays))
+    assert len(published) == 120 and len(set(published)) == 120  # each event once
+    for key in {k for k, _ in published}:
+        sequences = [s for k, s in published if k == key]
+        assert sequences == sorted(sequences) == list(range(1, len(sequences) + 1))
+    for replica in replicas:
+        await replica.dispose()

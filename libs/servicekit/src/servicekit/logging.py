@@ -56,7 +56,7 @@ class _ContextFilter(logging.Filter):
 class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(f"{k}={v}" for k, v in record.__dict__.items()
-                          if k not in _STANDARD and k != "service" and not k.startswith("_"))
+                          if k not in _STANDARD and k not in ("service", "color_message") and not k.startswith("_"))
         line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname:<5} {record.name}: {record.getMessage()}"
         if extras:
             line += f"  [{extras}]"
