@@ -146,7 +146,9 @@ class Storage(Protocol):
     """Where file bytes live. Keys are made by the service (never from a user's file name)."""
 
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
-    def stream(self, key: str) -> AsyncIterator[bytes]: ...
+    async def open(self, key: str) -> AsyncIterator[bytes]:
+        """Opens the object now (StoredObjectMissing if it is not there) and returns its chunks."""
+        ...
     async def read(self, key: str) -> bytes: ...
     async def delete(self, key: str) -> None: ...
     async def start(self) -> None: ...
@@ -191,17 +193,13 @@ class LocalStorage:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    async def stream(self, key: str) -> AsyncIterator[bytes]:
+    async def open(self, key: str) -> AsyncIterator[bytes]:
         path = self.path(key)
         try:
             handle = await asyncio.to_thread(path.open, "rb")
         except FileNotFoundError:
             raise StoredObjectMissing(f"stored file {key} is missing") from None
-        try:
-            while chunk := await asyncio.to_thread(handle.read, CHUNK):
-                yield chunk
-        finally:
-            handle.close()
+        return _chunks(handle)
 
     async def read(self, key: str) -> bytes:
         try:
@@ -259,13 +257,8 @@ class S3Storage:
                 raise StoredObjectMissing(f"stored file {key} is missing") from None
             raise
 
-    async def stream(self, key: str) -> AsyncIterator[bytes]:
-        body = (await self._get(key))["Body"]
-        try:
-            while chunk := await asyncio.to_thread(body.read, CHUNK):
-                yield chunk
-        finally:
-            body.close()
+    async def open(self, key: str) -> AsyncIterator[bytes]:
+        return _chunks((await self._get(key))["Body"])
 
     async def read(self, key: str) -> bytes:
         body = (await self._get(key))["Body"]
@@ -276,6 +269,15 @@ class S3Storage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+
+async def _chunks(handle: Any) -> AsyncIterator[bytes]:
+    """Reads a file-like object (a local file, an S3 body) chunk by chunk in a worker thread."""
+    try:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            yield chunk
+    finally:
+        handle.close()
 
 
 class FileSettings(BaseModel):
@@ -307,13 +309,15 @@ def content_disposition(filename: str, inline: bool = False) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{urllib.parse.quote(filename)}"
 
 
-def download_response(storage: Storage, key: str, *, filename: str, content_type: str, size: int | None = None,
-                      inline: bool = False) -> StreamingResponse:
+async def download_response(storage: Storage, key: str, *, filename: str, content_type: str,
+                            size: int | None = None, inline: bool = False) -> StreamingResponse:
+    """Streams a stored file; a missing object is a 404 before anything is sent."""
+    chunks = await storage.open(key)
     headers = {"Content-Disposition": content_disposition(filename, inline), "X-Content-Type-Options": "nosniff",
                "Cache-Control": "private, no-store"}
     if size is not None:
         headers["Content-Length"] = str(size)
-    return StreamingResponse(storage.stream(key), media_type=content_type, headers=headers)
+    return StreamingResponse(chunks, media_type=content_type, headers=headers)
 
 
 class BodySizeLimit:

@@ -1,14 +1,26 @@
-"""Composition of the orders service."""
+"""Composition of the orders service: routes, event handlers, file storage, upload size limit."""
 
 from contracts_schema import topics
 from servicekit.app import Service
+from servicekit.files import BodySizeLimit, storage_from_settings
 
 from orders import api, store
-from orders.handlers import handlers
+from orders.handlers import build_handlers
 from orders.settings import Settings
+
+MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers beside the file itself
 
 
 def build(settings: Settings, *, with_bus: bool = True) -> Service:
-    return Service(name="orders", settings=settings, metadata=store.metadata, routers=[api.router],
-                   handlers=handlers, produces=[topics.ORDERS], with_bus=with_bus,
-                   title="orders service", description="Orders (订单): logistics, invoices, acceptance, payment")
+    storage = storage_from_settings(settings, "orders")
+
+    async def open_storage(service: Service) -> None:
+        await storage.start()
+
+    service = Service(name="orders", settings=settings, metadata=store.metadata, routers=[api.router],
+                      handlers=build_handlers(settings), produces=[topics.ORDERS], with_bus=with_bus,
+                      on_start=[open_storage], title="orders service",
+                      description="Orders (订单): logistics, invoices, acceptance, payment")
+    service.app.state.storage = storage
+    service.app.add_middleware(BodySizeLimit, max_bytes=settings.file_max_bytes + MULTIPART_OVERHEAD)
+    return service

@@ -1,9 +1,14 @@
 """SQLModel tables of the orders service (its own metadata: no other service's tables)."""
 
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from servicekit.tables import add_plumbing_tables
+from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
 class Table(SQLModel, registry=registry()):
@@ -12,3 +17,128 @@ class Table(SQLModel, registry=registry()):
 
 metadata = Table.metadata
 add_plumbing_tables(metadata)
+
+
+class Order(Table, table=True):
+    __tablename__ = "orders"
+
+    id: str = Field(primary_key=True, max_length=40)
+    order_no: str = Field(unique=True, max_length=40)
+    project_id: str = Field(unique=True, max_length=40, description="One order per confirmed result")
+    project_no: str = Field(max_length=60)
+    project_name: str = Field(max_length=200)
+    method: str = Field(max_length=30)
+    purchaser_org_id: str = Field(index=True, max_length=40)
+    purchaser_name: str = Field(max_length=200)
+    purchaser_address: str = Field(default="", max_length=300)
+    purchaser_contact: str = Field(default="", max_length=100)
+    purchaser_phone: str = Field(default="", max_length=40)
+    supplier_id: str = Field(index=True, max_length=40)
+    supplier_name: str = Field(max_length=200)
+    supplier_address: str = Field(default="", max_length=300)
+    plan_id: str = Field(max_length=40)
+    plan_line_id: str = Field(max_length=60)
+    filing_no: str = Field(max_length=60)
+    agreement_id: str = Field(max_length=40)
+    agreement_no: str = Field(max_length=60)
+    agreement_name: str = Field(max_length=200)
+    amount: Decimal = Field(sa_type=MoneyColumn)
+    status: str = Field(max_length=30, index=True)
+    paid_total: Decimal = Field(default=Decimal("0.00"), sa_type=MoneyColumn)
+    invoiced_total: Decimal = Field(default=Decimal("0.00"), sa_type=MoneyColumn)
+    awarded_at: datetime = Field(sa_type=UTCDateTime)
+    contract_due_on: date
+    contracted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acceptance_file_id: str | None = Field(default=None, max_length=40)
+    payment_due_on: date | None = None
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OrderLine(Table, table=True):
+    __tablename__ = "order_lines"
+
+    id: str = Field(primary_key=True, max_length=50)
+    order_id: str = Field(foreign_key="orders.id", index=True, max_length=40)
+    service_id: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    unit: str = Field(max_length=20)
+    quantity: Decimal = Field(sa_type=QuantityColumn)
+    unit_price: Decimal = Field(sa_type=MoneyColumn)
+    amount: Decimal = Field(sa_type=MoneyColumn)
+    requirements: str = Field(default="", max_length=2000)
+
+
+class ContractProgress(Table, table=True):
+    """The contract of a project as contracts.events tell it (kept even before the order exists)."""
+
+    __tablename__ = "contract_progress"
+
+    project_id: str = Field(primary_key=True, max_length=40)
+    contract_id: str = Field(max_length=40)
+    contract_no: str = Field(default="", max_length=40)
+    status: str = Field(max_length=30)
+    ca_mode: str | None = Field(default=None, max_length=20)
+    last_sequence: int = 0
+    stamped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class StoredFile(Table, table=True):
+    """An uploaded file: its bytes live in the storage under `storage_key`."""
+
+    __tablename__ = "files"
+
+    id: str = Field(primary_key=True, max_length=40)
+    order_id: str = Field(foreign_key="orders.id", index=True, max_length=40)
+    kind: str = Field(max_length=20, description="acceptance | payment | invoice")
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=60)
+    size: int
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=200)
+    uploaded_by: str = Field(max_length=60)
+    uploaded_org_id: str = Field(max_length=40)
+    uploaded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LogisticsEntry(Table, table=True):
+    __tablename__ = "logistics_entries"
+
+    id: str = Field(primary_key=True, max_length=40)
+    order_id: str = Field(foreign_key="orders.id", index=True, max_length=40)
+    kind: str = Field(max_length=20)
+    description: str = Field(max_length=1000)
+    carrier: str = Field(default="", max_length=100)
+    tracking_no: str = Field(default="", max_length=60)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=60)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Invoice(Table, table=True):
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("order_id", "invoice_no", name="uq_invoice_no_per_order"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    order_id: str = Field(foreign_key="orders.id", index=True, max_length=40)
+    invoice_no: str = Field(max_length=40)
+    amount: Decimal = Field(sa_type=MoneyColumn)
+    issued_on: date
+    file_id: str | None = Field(default=None, max_length=40)
+    recorded_by: str = Field(max_length=60)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Payment(Table, table=True):
+    __tablename__ = "payments"
+
+    id: str = Field(primary_key=True, max_length=40)
+    order_id: str = Field(foreign_key="orders.id", index=True, max_length=40)
+    amount: Decimal = Field(sa_type=MoneyColumn)
+    paid_on: date
+    file_id: str = Field(max_length=40)
+    recorded_by: str = Field(max_length=60)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:16:16.758850
+Create Date: 2026-11-25 14:43:34.976524
 """
 from collections.abc import Sequence
 
@@ -27,6 +27,17 @@ def upgrade() -> None:
     sa.Column('last_sequence', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('topic', 'key')
     )
+    op.create_table('contract_progress',
+    sa.Column('project_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('contract_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('contract_no', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('ca_mode', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('last_sequence', sa.Integer(), nullable=False),
+    sa.Column('stamped_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('project_id')
+    )
     op.create_table('inbox',
     sa.Column('consumer', sa.String(length=100), nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
@@ -35,6 +46,49 @@ def upgrade() -> None:
     sa.Column('processed_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('consumer', 'event_id')
     )
+    op.create_table('orders',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('order_no', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('project_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('project_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('project_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('purchaser_org_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('purchaser_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('purchaser_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('purchaser_contact', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('purchaser_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('supplier_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('supplier_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('supplier_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('plan_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('plan_line_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('filing_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('agreement_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('agreement_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('paid_total', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('invoiced_total', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('awarded_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('contract_due_on', sa.Date(), nullable=False),
+    sa.Column('contracted_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('accepted_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acceptance_file_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('payment_due_on', sa.Date(), nullable=True),
+    sa.Column('paid_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('order_no'),
+    sa.UniqueConstraint('project_id')
+    )
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_orders_purchaser_org_id'), ['purchaser_org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_supplier_id'), ['supplier_id'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
@@ -52,15 +106,122 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_unsent', ['id'], unique=False, sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
 
+    op.create_table('files',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('order_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('storage_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('uploaded_by', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('uploaded_org_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('uploaded_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('files', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_files_order_id'), ['order_id'], unique=False)
+
+    op.create_table('invoices',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('order_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('invoice_no', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=False),
+    sa.Column('file_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('recorded_by', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('recorded_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('order_id', 'invoice_no', name='uq_invoice_no_per_order')
+    )
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoices_order_id'), ['order_id'], unique=False)
+
+    op.create_table('logistics_entries',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('order_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('carrier', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('tracking_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('occurred_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('recorded_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('logistics_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_logistics_entries_order_id'), ['order_id'], unique=False)
+
+    op.create_table('order_lines',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('order_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('service_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('quantity', servicekit.types.QuantityColumn(), nullable=False),
+    sa.Column('unit_price', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('requirements', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('order_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_lines_order_id'), ['order_id'], unique=False)
+
+    op.create_table('payments',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('order_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('paid_on', sa.Date(), nullable=False),
+    sa.Column('file_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('recorded_by', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('recorded_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payments_order_id'), ['order_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payments_order_id'))
+
+    op.drop_table('payments')
+    with op.batch_alter_table('order_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_lines_order_id'))
+
+    op.drop_table('order_lines')
+    with op.batch_alter_table('logistics_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_logistics_entries_order_id'))
+
+    op.drop_table('logistics_entries')
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoices_order_id'))
+
+    op.drop_table('invoices')
+    with op.batch_alter_table('files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_files_order_id'))
+
+    op.drop_table('files')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_unsent', sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
 
     op.drop_table('outbox')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_orders_supplier_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_status'))
+        batch_op.drop_index(batch_op.f('ix_orders_purchaser_org_id'))
+
+    op.drop_table('orders')
     op.drop_table('inbox')
+    op.drop_table('contract_progress')
     op.drop_table('aggregate_sequences')
     # ### end Alembic commands ###
