@@ -38,6 +38,7 @@ class ServiceItem(_Snapshot):
 
     service_id: str
     category_code: str = Field(description="Category (品目) code of the service")
+    category_name: str = Field(description="Category (品目) name")
     name: str
     unit: str = Field(description="Unit of measure the price is for")
     description: str = ""
@@ -71,6 +72,7 @@ class AgreementPublished(CatalogEvent):
     name: str
     agency_org_id: str = Field(description="Collecting agency (征集人) unit id")
     agency_name: str
+    agency_address: str = ""
     category_code: str = Field(description="Top category (品目) the agreement covers")
     category_name: str
     valid_from: date
@@ -84,14 +86,20 @@ class AgreementPublished(CatalogEvent):
 
 
 class ServiceListed(CatalogEvent):
-    """A shortlisted supplier listed (上架) a service under the agreement."""
+    """A shortlisted supplier listed (上架) a service under the agreement, or changed its listed price."""
 
     agreement_id: str
     offering_id: str
     service_id: str
+    service_name: str
+    category_code: str
+    unit: str
     supplier_id: str
+    supplier_name: str
     price: Money = Field(description="Listed unit price (≤ the agreement price)")
-    agreement_price: Money
+    agreement_price: Money = Field(description="Unit price fixed in stage 1: the ceiling")
+    discount_tiers: list[DiscountTier] = Field(default_factory=list,
+                                               description="Volume discounts fixed in stage 1 (ceilings too)")
     listed_at: UtcDateTime
 
 
@@ -111,6 +119,7 @@ class SupplierSuspended(CatalogEvent):
 
     agreement_id: str
     supplier_id: str
+    supplier_name: str
     reason: str
     suspended_at: UtcDateTime
 
@@ -120,6 +129,8 @@ class SupplierReinstated(CatalogEvent):
 
     agreement_id: str
     supplier_id: str
+    supplier_name: str
+    reason: str = ""
     reinstated_at: UtcDateTime
 
 

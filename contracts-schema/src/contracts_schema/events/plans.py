@@ -1,5 +1,7 @@
 """Events on `plans.events` (key: plan_id): purchase plans and their reservation ledger."""
 
+from datetime import date
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts_schema.events.base import Event
@@ -62,6 +64,7 @@ class PlanFundsReserved(PlansEvent):
     project_id: str = Field(description="The project the reservation is for")
     amount: Money = Field(description="Reserved amount, yuan")
     line_remaining: Money = Field(description="What remains free on the line after this reservation")
+    filing_no: str = Field(description="Finance filing number (财政备案号) of the plan")
     reserved_at: UtcDateTime
 
 
@@ -73,6 +76,7 @@ class PlanFundsRejected(PlansEvent):
     project_id: str
     reason_code: str = Field(
         description="plan_not_found | line_not_found | not_plan_owner | insufficient_budget | category_mismatch"
+                    " | invalid_amount"
     )
     reason: str = Field(description="Human-readable reason, shown to the purchaser")
     rejected_at: UtcDateTime
@@ -84,8 +88,9 @@ class PlanFundsReleased(PlansEvent):
     plan_id: str
     line_id: str
     project_id: str
-    amount: Money
-    reason: str = Field(description="terminated | failed | award_below_reservation")
+    amount: Money = Field(description="Amount given back to the line, yuan")
+    reason: str = Field(description="terminated | failed")
+    line_remaining: Money = Field(description="What remains free on the line after the release")
     released_at: UtcDateTime
 
 
@@ -97,6 +102,7 @@ class PlanFundsConsumed(PlansEvent):
     project_id: str
     amount: Money = Field(description="Awarded amount now committed on the line")
     released_amount: Money = Field(description="Unawarded part of the reservation given back")
+    line_remaining: Money = Field(description="What remains free on the line afterwards")
     consumed_at: UtcDateTime
 
 
@@ -106,9 +112,12 @@ class SpendingRecorded(PlansEvent):
     plan_id: str
     line_id: str
     order_id: str
+    project_id: str
     payment_id: str
-    amount: Money
-    paid_at: UtcDateTime
+    amount: Money = Field(description="This payment, yuan")
+    line_spent: Money = Field(description="Everything paid against the line so far, yuan")
+    paid_on: date = Field(description="Day of the payment, as on the voucher")
+    paid_at: UtcDateTime = Field(description="When the payment was recorded")
 
 
 EVENTS = [PlanCreated, PlanUpdated, PlanFundsReserved, PlanFundsRejected, PlanFundsReleased,

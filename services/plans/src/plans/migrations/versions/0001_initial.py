@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:16:10.337089
+Create Date: 2026-11-25 14:43:46.354090
 """
 from collections.abc import Sequence
 
@@ -35,6 +35,24 @@ def upgrade() -> None:
     sa.Column('processed_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('consumer', 'event_id')
     )
+    op.create_table('ledger_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('line_id', sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('project_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('paid_on', sa.Date(), nullable=True),
+    sa.Column('at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('kind', 'reference', name='uq_ledger_kind_reference')
+    )
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ledger_entries_line_id'), ['line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entries_plan_id'), ['plan_id'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
@@ -52,6 +70,11 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_unsent', ['id'], unique=False, sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
 
+    op.create_table('plan_counters',
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last_sequence', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year')
+    )
     op.create_table('plans',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('plan_no', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -65,6 +88,7 @@ def upgrade() -> None:
     sa.Column('contact_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('contact_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('line_seq', sa.Integer(), nullable=False),
     sa.Column('created_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -73,8 +97,27 @@ def upgrade() -> None:
     with op.batch_alter_table('plans', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plans_purchaser_org_id'), ['purchaser_org_id'], unique=False)
 
+    op.create_table('reservations',
+    sa.Column('project_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('plan_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('line_id', sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
+    sa.Column('project_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('consumed_amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('released_amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('reason_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('created_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('project_id')
+    )
+    with op.batch_alter_table('reservations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reservations_line_id'), ['line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reservations_plan_id'), ['plan_id'], unique=False)
+
     op.create_table('plan_lines',
-    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
     sa.Column('plan_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('line_no', sa.Integer(), nullable=False),
     sa.Column('category_code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -101,14 +144,25 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_plan_lines_plan_id'))
 
     op.drop_table('plan_lines')
+    with op.batch_alter_table('reservations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reservations_plan_id'))
+        batch_op.drop_index(batch_op.f('ix_reservations_line_id'))
+
+    op.drop_table('reservations')
     with op.batch_alter_table('plans', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plans_purchaser_org_id'))
 
     op.drop_table('plans')
+    op.drop_table('plan_counters')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_unsent', sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
 
     op.drop_table('outbox')
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_plan_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_line_id'))
+
+    op.drop_table('ledger_entries')
     op.drop_table('inbox')
     op.drop_table('aggregate_sequences')
     # ### end Alembic commands ###
