@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import gateway  # noqa: F401  the installed package first: pytest's importlib mode would otherwise register
+# the repository's gateway/ folder (it holds gateway/tests/) under the same name and hide the package
 from devstack.testing import test_broker
 from servicekit.testing import TokenFactory
 
