@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlmodel import select
@@ -25,7 +26,8 @@ async def seed_demo_accounts(db: Database) -> int:
                 session.add(Org(org_id=org.org_id, name=org.name, kind=org.kind, address=org.address,
                                 contact_name=org.contact_name, contact_phone=org.contact_phone))
         await session.flush()
-        password_hash = hash_password(demo.DEMO_PASSWORD) if len(known_users) < len(demo.USERS) else ""
+        missing = len(known_users) < len(demo.USERS)
+        password_hash = await asyncio.to_thread(hash_password, demo.DEMO_PASSWORD) if missing else ""
         for user in demo.USERS:
             if user.username not in known_users:
                 session.add(User(username=user.username, display_name=user.display_name, org_id=user.org_id,

@@ -1,15 +1,30 @@
-"""Composition of the gateway: its own routes (auth) plus the pass-through to every service."""
+"""Composition of the gateway: its own routes (log in, me, key set) plus the pass-through to every service.
+
+The layers a request crosses, outermost first:
+  RequestIdGuard            a caller's X-Request-ID is kept only if well-formed
+  RequestContextMiddleware  (servicekit) request id + trace context on the request and every log line
+  EdgeMiddleware            bearer token verified, per-user rate limit, one access-log line
+  ProxyMiddleware           paths of a service stream to it (502/504/413 as JSON)
+  the gateway's own routes  /api/v1/auth/token, /api/v1/me, /.well-known/jwks.json, /docs, health
+"""
 
 from __future__ import annotations
 
-from servicekit.app import Service
+from starlette.middleware import Middleware
 
 from gateway import api, store
 from gateway.accounts import seed_demo_accounts
+from gateway.asgi import RequestIdGuard
+from gateway.domain import Limit
+from gateway.edge import EdgeMiddleware, TokenCache
 from gateway.identity import TokenIssuer
-from gateway.proxy import ProxyMiddleware, Upstreams
+from gateway.openapi import MergedOpenAPI
+from gateway.proxy import ProxyMiddleware
+from gateway.ratelimit import make_limiter
 from gateway.routes import SERVICES
 from gateway.settings import Settings
+from gateway.upstream import make_client
+from servicekit.app import Service
 
 
 def build(settings: Settings) -> Service:
@@ -20,14 +35,20 @@ def build(settings: Settings) -> Service:
                          ttl=settings.token_ttl_seconds)
     if not settings.jwt_public_key and not settings.jwt_public_key_file:
         settings.jwt_public_key = issuer.public_pem
-    upstreams = Upstreams({name: getattr(settings, f"{name}_url").rstrip("/") for name in SERVICES},
-                          timeout=settings.upstream_timeout, connect_timeout=settings.upstream_connect_timeout)
+    urls = {name: getattr(settings, f"{name}_url").rstrip("/") for name in SERVICES}
+
+    client = make_client(settings.upstream_client, timeout=settings.upstream_timeout,
+                         connect_timeout=settings.upstream_connect_timeout, pool_size=settings.upstream_pool_size)
+    limiter = (make_limiter(settings.rate_limit_redis_url, settings.rate_limit_redis_prefix)
+               if settings.rate_limit_enabled else None)
 
     async def open_upstreams(service: Service) -> None:
-        await upstreams.open()
+        await client.open()
 
     async def close_upstreams(service: Service) -> None:
-        await upstreams.close()
+        await client.close()
+        if limiter is not None:
+            await limiter.close()
 
     async def seed(service: Service) -> None:
         if settings.demo_accounts:
@@ -36,8 +57,26 @@ def build(settings: Settings) -> Service:
     service = Service(name="gateway", settings=settings, metadata=store.metadata, routers=[api.router],
                       with_bus=False, on_start=[open_upstreams, seed], on_stop=[close_upstreams],
                       title="Framework-agreement procurement platform API",
-                      description="The one entry for frontends. Log in at /api/v1/auth/token.")
-    service.app.state.issuer = issuer
-    service.app.state.upstreams = upstreams
-    service.app.add_middleware(ProxyMiddleware, upstreams=upstreams)
+                      description="The one entry for frontends: every service's routes, through the gateway. "
+                                  "Log in at /api/v1/auth/token (Authorize, above), then call any route.")
+    app = service.app
+    app.state.issuer = issuer
+    app.state.limiter = limiter
+    app.state.login_limits = (Limit(settings.login_attempts_per_minute / 60, settings.login_attempts_burst),
+                              Limit(settings.login_attempts_per_address_per_minute / 60,
+                                    max(settings.login_attempts_burst,
+                                        round(settings.login_attempts_per_address_per_minute))))
+    app.state.openapi = MergedOpenAPI(app.openapi, client, urls, ttl=settings.openapi_cache_seconds)
+    app.state.openapi.install(app)
+
+    # Service put RequestContextMiddleware first (outermost); the edge and the proxy go right inside it,
+    # in this order, so both see the request id. The guard goes outside everything.
+    app.user_middleware.append(Middleware(
+        EdgeMiddleware, tokens=TokenCache(app.state.verifier), limiter=limiter,
+        user_limit=Limit(settings.rate_limit_per_second, settings.rate_limit_burst),
+        anonymous_limit=Limit(settings.rate_limit_anonymous_per_second, settings.rate_limit_anonymous_burst),
+        access_log=settings.access_log))
+    app.user_middleware.append(Middleware(ProxyMiddleware, client=client, urls=urls,
+                                          max_body_bytes=settings.max_body_bytes))
+    app.add_middleware(RequestIdGuard)
     return service

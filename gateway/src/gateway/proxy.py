@@ -1,107 +1,175 @@
 """The pass-through to the services: a pure ASGI layer in front of the gateway's own routes.
 
-One pooled aiohttp session; request and response bodies stream; every call carries X-Request-ID and
-traceparent; a service that is down answers a JSON 502 naming it, a slow one a JSON 504."""
+Paths go to their service unchanged (routes.py). Request and response bodies stream chunk by chunk
+(an upload or a download is never held whole in the gateway); a declared body above MAX_BODY_BYTES is
+a 413 before any service sees it. Every call carries X-Request-ID and traceparent (bound by servicekit's
+RequestContextMiddleware outside this layer). A service that cannot be reached answers a JSON 502 that
+names it, a silent one a JSON 504: never a hang, never a 500."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
-
 from contracts_schema.envelope import new_traceparent
+from gateway.asgi import header, send_error
 from gateway.routes import service_for
-from servicekit.errors import error_body
+from gateway.upstream import TimedOut, UpstreamClient, UpstreamError
+from servicekit.logging import current_context
 
 log = logging.getLogger("gateway.proxy")
 
-HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailers",
-              b"transfer-encoding", b"upgrade", b"host", b"content-length"}
-RESPONSE_SKIP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
+# Never forwarded to a service: hop-by-hop headers (RFC 9110 §7.6.1), the caller's Host, Expect
+# (the gateway answers 100-continue itself), and what the gateway sets itself.
+DROP_REQUEST = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
+                          b"trailer", b"trailers", b"transfer-encoding", b"upgrade", b"host", b"expect",
+                          b"x-request-id", b"traceparent", b"x-forwarded-for", b"x-forwarded-proto"})
+# Never passed back: hop-by-hop, and what the gateway's own server and middleware set.
+DROP_RESPONSE = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"trailer", b"upgrade",
+                           b"server", b"date", b"x-request-id"})
+# Answers at least this large (or of unknown length) watch for the caller hanging up mid-download.
+WATCH_DOWNLOADS_FROM = 1024 * 1024
 
 
-class Upstreams:
-    def __init__(self, urls: dict[str, str], *, timeout: float, connect_timeout: float) -> None:
-        self.urls = urls
-        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=timeout)
-        self.session: aiohttp.ClientSession | None = None
-
-    async def open(self) -> None:
-        connector = aiohttp.TCPConnector(limit=200, limit_per_host=100, keepalive_timeout=30, ttl_dns_cache=300)
-        self.session = aiohttp.ClientSession(connector=connector, timeout=self.timeout, auto_decompress=False,
-                                             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"))
-
-    async def close(self) -> None:
-        if self.session:
-            await self.session.close()
-            self.session = None
+class BodyTooLarge(Exception):
+    pass
 
 
-async def _json(send: Any, status: int, body: dict[str, Any], request_id: str) -> None:
-    import json
+class CallerGone(Exception):
+    pass
 
-    payload = json.dumps(body, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                            (b"x-request-id", request_id.encode())]})
-    await send({"type": "http.response.body", "body": payload})
+
+class RequestBody:
+    """The caller's body as an async stream of chunks, counted against the size limit as it flows."""
+
+    def __init__(self, receive: Any, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.size = 0
+        self.done = False
+        self.too_large = False
+        self.caller_gone = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while not self.done:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                self.caller_gone = True
+                raise CallerGone("the caller hung up during the upload")
+            chunk = message.get("body", b"")
+            self.size += len(chunk)
+            if self.size > self.limit:
+                self.too_large = True
+                raise BodyTooLarge(f"request body above {self.limit} bytes")
+            self.done = not message.get("more_body", False)
+            if chunk:
+                yield chunk
+
+
+def forwarded_headers(scope: dict, request_id: str, traceparent: str) -> list[tuple[bytes, bytes]]:
+    """The caller's headers as the service should see them."""
+    drop = DROP_REQUEST
+    connection = header(scope, b"connection")
+    if connection:  # headers the caller named as hop-by-hop
+        drop = drop | {token.strip().lower() for token in connection.split(b",")}
+    headers = [(k, v) for k, v in scope["headers"] if k not in drop]
+    if header(scope, b"transfer-encoding"):  # chunked: the length is not known, the client library chunks it
+        headers = [(k, v) for k, v in headers if k != b"content-length"]
+    client = scope.get("client")
+    forwarded_for = header(scope, b"x-forwarded-for")
+    if client:
+        forwarded_for = (forwarded_for + b", " if forwarded_for else b"") + client[0].encode()
+    if forwarded_for:
+        headers.append((b"x-forwarded-for", forwarded_for))
+    headers += [(b"x-forwarded-proto", scope.get("scheme", "http").encode()),
+                (b"x-request-id", request_id.encode()), (b"traceparent", traceparent.encode())]
+    return headers
+
+
+def _declared_length(scope: dict) -> int | None:
+    value = header(scope, b"content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 class ProxyMiddleware:
-    def __init__(self, app: Any, upstreams: Upstreams) -> None:
+    def __init__(self, app: Any, *, client: UpstreamClient, urls: dict[str, str], max_body_bytes: int) -> None:
         self.app = app
-        self.upstreams = upstreams
+        self.client = client
+        self.urls = urls
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or (service := service_for(scope["path"])) is None:
             await self.app(scope, receive, send)
             return
-        headers = [(k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP]
-        incoming = dict(scope["headers"])
-        request_id = (incoming.get(b"x-request-id") or b"").decode() or uuid.uuid4().hex
-        traceparent = (incoming.get(b"traceparent") or b"").decode() or new_traceparent()
-        headers = [(k, v) for k, v in headers if k not in (b"x-request-id", b"traceparent")]
-        headers += [(b"x-request-id", request_id.encode()), (b"traceparent", traceparent.encode())]
-        client = scope.get("client")
-        if client:
-            headers.append((b"x-forwarded-for", client[0].encode()))
-        query = scope.get("query_string", b"")
-        url = self.upstreams.urls[service] + scope.get("raw_path", scope["path"].encode()).decode("latin-1")
-        if query:
-            url += "?" + query.decode("latin-1")
-        has_body = incoming.get(b"content-length", b"0") not in (b"0", b"") or b"transfer-encoding" in incoming
-        data = _stream_body(receive) if has_body else None
-        assert self.upstreams.session is not None, "gateway not started"
+        context = current_context()
+        request_id = context.get("request_id") or ""
+        headers = forwarded_headers(scope, request_id, context.get("traceparent") or new_traceparent())
+        declared = _declared_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            await send_error(send, 413, "too_large", f"the request body is larger than the "
+                                                     f"{self.max_body_bytes // (1024 * 1024)} MiB allowed")
+            return
+        has_body = bool(declared) or header(scope, b"transfer-encoding") is not None
+        body = RequestBody(receive, self.max_body_bytes) if has_body else None
+        url = self.urls[service] + scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        if scope.get("query_string"):
+            url += "?" + scope["query_string"].decode("latin-1")
+
         try:
-            async with self.upstreams.session.request(
-                scope["method"], url, headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
-                data=data, allow_redirects=False,
-            ) as upstream:
-                out = [(k, v) for k, v in upstream.raw_headers if k.decode("latin-1").lower() not in RESPONSE_SKIP]
-                if upstream.content_length is not None:
-                    out.append((b"content-length", str(upstream.content_length).encode()))
-                await send({"type": "http.response.start", "status": upstream.status, "headers": out})
-                async for chunk in upstream.content.iter_chunked(65536):
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b""})
-        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            log.warning("%s service unreachable: %s", service, exc, extra={"request_id": request_id})
-            await _json(send, 502, error_body("service_unavailable", f"the {service} service is unavailable; "
-                                                                    "try again shortly"), request_id)
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-            log.warning("%s service timed out", service, extra={"request_id": request_id})
-            await _json(send, 504, error_body("service_timeout", f"the {service} service did not answer in time"),
-                        request_id)
+            response = await self.client.send(scope["method"], url, headers, body.chunks() if body else None)
+        except (UpstreamError, BodyTooLarge, CallerGone) as failure:
+            await self._refuse(send, service, failure, body)
+            return
+        try:
+            await self._relay(response, service, send, receive, body_done=body is None or body.done)
+        finally:
+            await response.close()
 
+    async def _refuse(self, send: Any, service: str, failure: Exception, body: RequestBody | None) -> None:
+        # A client library may wrap what the body stream raised: the body's own record is the truth.
+        if body is not None and body.caller_gone:
+            log.info("the caller hung up during the upload to %s", service)
+        elif body is not None and body.too_large:
+            await send_error(send, 413, "too_large", f"the request body is larger than the "
+                                                     f"{self.max_body_bytes // (1024 * 1024)} MiB allowed")
+        elif isinstance(failure, TimedOut):
+            log.warning("%s service did not answer in time: %s", service, failure, extra={"upstream": service})
+            await send_error(send, 504, "service_timeout", f"the {service} service did not answer in time; "
+                                                           "try again shortly")
+        else:
+            log.warning("%s service unreachable: %s", service, failure, extra={"upstream": service})
+            await send_error(send, 502, "service_unavailable", f"the {service} service is unavailable; "
+                                                               "try again shortly")
 
-async def _stream_body(receive: Any):
-    while True:
-        message = await receive()
-        body = message.get("body", b"")
-        if body:
-            yield body
-        if not message.get("more_body", False):
-            break
+    async def _relay(self, response: Any, service: str, send: Any, receive: Any, *, body_done: bool) -> None:
+        out = [(k, v) for k, v in response.raw_headers if k.lower() not in DROP_RESPONSE]
+        await send({"type": "http.response.start", "status": response.status, "headers": out})
+        length = next((int(v) for k, v in out if k.lower() == b"content-length"), None)
+        caller_gone = asyncio.Event()
+        watcher = None
+        if body_done and (length is None or length >= WATCH_DOWNLOADS_FROM):
+            # uvicorn drops what is sent to a caller that hung up: notice it, stop reading the service.
+            async def watch() -> None:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                caller_gone.set()
+            watcher = asyncio.create_task(watch())
+        try:
+            async for chunk in response.chunks():
+                if caller_gone.is_set():
+                    log.info("the caller hung up during the download from %s", service)
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        except UpstreamError as failure:
+            # The status line is out: the only honest signal left is to cut the connection short.
+            log.warning("%s service broke off its answer: %s", service, failure, extra={"upstream": service})
+        finally:
+            if watcher is not None:
+                watcher.cancel()

@@ -1,0 +1,116 @@
+"""The edge layer, in front of every /api/ request (the gateway's own and the passed-through):
+
+1. who is calling: a bearer token is verified here (RS256 with the gateway's public key; a verified
+   token is remembered until it expires), so a bad or expired token is a 401 before any service works
+   on it, and the log context names the user and unit. No token: the request goes on anonymously and
+   the service decides (announcements are public).
+2. the per-user rate limit (per client address without a token): over it is a 429 with Retry-After.
+3. one access-log line per request (method, path, service, status, milliseconds), carrying the request
+   id that servicekit's RequestContextMiddleware bound just outside this layer."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import jwt
+
+from gateway.asgi import header, send_error
+from gateway.domain import Limit, rate_key
+from gateway.ratelimit import RateLimiter
+from gateway.routes import service_for
+from servicekit.auth import Principal, TokenVerifier
+from servicekit.errors import APIError
+from servicekit.logging import bind_context
+
+log = logging.getLogger("gateway.access")
+
+
+class TokenCache:
+    """Verified tokens → principal, until each token's own expiry; bounded."""
+
+    def __init__(self, verifier: TokenVerifier, max_entries: int = 20_000) -> None:
+        self.verifier = verifier
+        self.max_entries = max_entries
+        self._known: dict[str, tuple[Principal, float]] = {}
+
+    def principal(self, token: str) -> Principal:
+        """Raises servicekit.errors.Unauthorized (token_expired / invalid_token)."""
+        known = self._known.get(token)
+        if known is not None:
+            if known[1] > time.time():
+                return known[0]
+            del self._known[token]
+        principal = self.verifier.verify(token)
+        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+        if len(self._known) >= self.max_entries:
+            self._known.clear()
+        self._known[token] = (principal, float(expires))
+        return principal
+
+
+def bearer(scope: dict) -> str | None:
+    value = header(scope, b"authorization")
+    if not value:
+        return None
+    scheme, _, token = value.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+class EdgeMiddleware:
+    def __init__(self, app: Any, *, tokens: TokenCache, limiter: RateLimiter | None, user_limit: Limit,
+                 anonymous_limit: Limit, access_log: bool = True) -> None:
+        self.app = app
+        self.tokens = tokens
+        self.limiter = limiter
+        self.user_limit = user_limit
+        self.anonymous_limit = anonymous_limit
+        self.access_log = access_log
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def send_noting_status(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._handle(scope, receive, send_noting_status)
+        finally:
+            if self.access_log:
+                log.info("%s %s %d", scope["method"], scope["path"], status,
+                         extra={"upstream": service_for(scope["path"]) or "gateway",
+                                "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+
+    async def _handle(self, scope: dict, receive: Any, send: Any) -> None:
+        username = None
+        token = bearer(scope)
+        if token is not None:
+            try:
+                principal = self.tokens.principal(token)
+            except APIError as refused:
+                await send_error(send, refused.status, refused.code, refused.message,
+                                 [(b"www-authenticate", b"Bearer")])
+                return
+            username = principal.username
+            bind_context(user=principal.username, org_id=principal.org_id)
+        if self.limiter is not None:
+            client = scope.get("client")
+            key = rate_key(username=username, client_ip=client[0] if client else None)
+            decision = await self.limiter.hit(key, self.user_limit if username else self.anonymous_limit)
+            if not decision.allowed:
+                wait = decision.retry_after_seconds
+                await send_error(send, 429, "rate_limited",
+                                 f"too many requests; try again in {wait} s",
+                                 [(b"retry-after", str(wait).encode())])
+                return
+        await self.app(scope, receive, send)
