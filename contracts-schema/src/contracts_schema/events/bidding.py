@@ -36,6 +36,11 @@ class ProjectPublished(BiddingEvent):
     starts_at: UtcDateTime | None = Field(None, description="Secondary bidding: quoting opens")
     ends_at: UtcDateTime | None = Field(None, description="Secondary bidding: quoting closes")
     published_at: UtcDateTime
+    agreement_no: str = Field("", description="Agreement number, e.g. HNKJ-2026-001")
+    unit: str = Field("", description="Unit of measure of the quantity")
+    requirements: str = Field("", description="Requirements stated by the purchaser")
+    procurement_announcement_id: str | None = Field(
+        None, description="Secondary bidding: the procurement announcement (采购公告) published with it")
 
 
 class QuotingOpened(BiddingEvent):
@@ -45,7 +50,8 @@ class QuotingOpened(BiddingEvent):
     method: Method
     invited_supplier_ids: list[str]
     opened_at: UtcDateTime
-    closes_at: UtcDateTime | None = None
+    closes_at: UtcDateTime | None = Field(None, description="Secondary bidding: end of the quoting window")
+    project_no: str = ""
 
 
 class BiddingClosed(BiddingEvent):
@@ -56,6 +62,8 @@ class BiddingClosed(BiddingEvent):
     excluded_supplier_ids: list[str] = Field(default_factory=list,
                                              description="Suppliers excluded at the close (suspended)")
     closed_at: UtcDateTime
+    project_no: str = ""
+    ends_at: UtcDateTime | None = Field(None, description="The announced end of the window")
 
 
 class ResultConfirmed(BiddingEvent):
@@ -86,6 +94,8 @@ class ResultConfirmed(BiddingEvent):
     requirements: str = ""
     award_announcement_id: str | None = None
     confirmed_at: UtcDateTime
+    winning_quote_id: str | None = Field(None, description="The quote awarded")
+    quoted_at: UtcDateTime | None = Field(None, description="When the winning quote was made (its final revision)")
 
 
 class ProjectTerminated(BiddingEvent):
@@ -98,6 +108,8 @@ class ProjectTerminated(BiddingEvent):
     reason: str
     terminated_by: str = Field(description="User who terminated it, or 'system'")
     terminated_at: UtcDateTime
+    project_no: str = ""
+    method: Method | None = None
 
 
 class ProjectFailed(BiddingEvent):
@@ -108,6 +120,9 @@ class ProjectFailed(BiddingEvent):
     plan_line_id: str
     reason: str
     failed_at: UtcDateTime
+    project_no: str = ""
+    method: Method | None = None
+    previous_status: str = Field("", description="quoting: the supplier declined or the window closed empty")
 
 
 class AnnouncementPublished(BiddingEvent):
@@ -120,6 +135,9 @@ class AnnouncementPublished(BiddingEvent):
     title: str
     content: str = Field(description="Full text as published")
     published_at: UtcDateTime
+    project_name: str = ""
+    purchaser_org_id: str = ""
+    purchaser_name: str = ""
 
 
 EVENTS = [ProjectPublished, QuotingOpened, BiddingClosed, ResultConfirmed, ProjectTerminated, ProjectFailed,

@@ -1,10 +1,14 @@
 """SQLModel tables of the bidding service (its own metadata: no other service's tables)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from servicekit.tables import add_plumbing_tables
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
@@ -50,3 +54,249 @@ class PlanLineRef(Table, table=True):
     unit: str = Field(max_length=20)
     budget_amount: Decimal = Field(sa_type=MoneyColumn)
     requirements: str = Field(default="", max_length=2000)
+
+
+# --- read model of catalog (from AgreementPublished, ServiceListed/Delisted, SupplierSuspended/...) ------
+
+class AgreementRef(Table, table=True):
+    """A framework agreement as bidding knows it: what a project checks at publish and at award."""
+
+    __tablename__ = "agreement_refs"
+
+    agreement_id: str = Field(primary_key=True, max_length=60)
+    agreement_no: str = Field(max_length=60)
+    name: str = Field(max_length=200)
+    agency_org_id: str = Field(max_length=40)
+    agency_name: str = Field(max_length=200)
+    category_code: str = Field(max_length=20)
+    category_name: str = Field(max_length=100)
+    valid_from: date
+    valid_to: date
+    methods: list[str] = Field(sa_type=sa.JSON)
+    contract_template: str = Field(default="", sa_type=sa.Text)
+    expired: bool = False
+    published_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SupplierRef(Table, table=True):
+    """A shortlisted supplier (入围供应商) of one agreement, with its standing under it."""
+
+    __tablename__ = "supplier_refs"
+
+    agreement_id: str = Field(primary_key=True, max_length=60)
+    supplier_id: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    address: str = Field(default="", max_length=300)
+    contact_name: str = Field(default="", max_length=100)
+    contact_phone: str = Field(default="", max_length=40)
+    status: str = Field(default="active", max_length=20)  # active | suspended
+    status_reason: str = Field(default="", max_length=500)
+
+
+class ServiceRef(Table, table=True):
+    """A service of the shortlisted-service library (入围服务库) under one agreement."""
+
+    __tablename__ = "service_refs"
+
+    agreement_id: str = Field(primary_key=True, max_length=60)
+    service_id: str = Field(primary_key=True, max_length=60)
+    category_code: str = Field(max_length=20)
+    name: str = Field(max_length=200)
+    unit: str = Field(max_length=20)
+    description: str = Field(default="", sa_type=sa.Text)
+
+
+class OfferingRef(Table, table=True):
+    """One supplier's offer of one service under an agreement, with its agreement price (the ceiling)."""
+
+    __tablename__ = "offering_refs"
+    __table_args__ = (sa.Index("ix_offering_refs_agreement_supplier", "agreement_id", "supplier_id"),)
+
+    offering_id: str = Field(primary_key=True, max_length=60)
+    agreement_id: str = Field(max_length=60)
+    service_id: str = Field(max_length=60)
+    supplier_id: str = Field(max_length=40)
+    agreement_price: Decimal = Field(sa_type=MoneyColumn)
+    discount_tiers: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
+    listed: bool = True
+    price: Decimal | None = Field(default=None, sa_type=MoneyColumn)
+
+
+# --- projects -------------------------------------------------------------------------------------------
+
+class Project(Table, table=True):
+    """A project (项目): direct selection (直接选定) or secondary bidding (二次竞价)."""
+
+    __tablename__ = "projects"
+    __table_args__ = (sa.Index("ix_projects_due", "status", "method"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    project_no: str = Field(unique=True, max_length=40)
+    method: str = Field(max_length=30)
+    name: str = Field(max_length=200)
+    status: str = Field(max_length=30)
+    funds: str = Field(default="none", max_length=20)
+    purchaser_org_id: str = Field(index=True, max_length=40)
+    purchaser_name: str = Field(max_length=200)
+    purchaser_address: str = Field(default="", max_length=300)
+    created_by: str = Field(max_length=100)
+    contact_name: str = Field(max_length=100)
+    contact_phone: str = Field(max_length=40)
+    office_phone: str = Field(default="", max_length=40)
+    plan_id: str = Field(max_length=40)
+    plan_line_id: str = Field(max_length=60)
+    filing_no: str = Field(max_length=60)
+    item_name: str = Field(max_length=200)
+    category_code: str = Field(max_length=20)
+    agreement_id: str = Field(max_length=60)
+    service_id: str | None = Field(default=None, max_length=60)
+    supplier_id: str | None = Field(default=None, max_length=40)
+    quantity: Decimal = Field(sa_type=QuantityColumn)
+    unit: str = Field(max_length=20)
+    price_limit: Decimal | None = Field(default=None, sa_type=MoneyColumn)
+    ceiling_amount: Decimal | None = Field(default=None, sa_type=MoneyColumn)
+    requirements: str = Field(default="", sa_type=sa.Text)
+    starts_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duration_seconds: int | None = None
+    procurement_announcement_id: str | None = Field(default=None, max_length=40)
+    award_announcement_id: str | None = Field(default=None, max_length=40)
+    winning_quote_id: str | None = Field(default=None, max_length=40)
+    award_amount: Decimal | None = Field(default=None, sa_type=MoneyColumn)
+    outcome_reason: str = Field(default="", max_length=1000)
+    ended_by: str = Field(default="", max_length=100)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Invitation(Table, table=True):
+    """A supplier invited to quote on a project: the chosen one of a direct selection; every eligible
+    shortlisted supplier of a secondary bidding (fixed when the window opens)."""
+
+    __tablename__ = "invitations"
+
+    project_id: str = Field(primary_key=True, max_length=40)
+    supplier_id: str = Field(primary_key=True, max_length=40, index=True)
+    invited_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Quote(Table, table=True):
+    """A supplier's current quote (报价) on a project: its latest revision counts, with its time."""
+
+    __tablename__ = "quotes"
+    __table_args__ = (sa.UniqueConstraint("project_id", "supplier_id", name="uq_quotes_project_supplier"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    project_id: str = Field(max_length=40)  # indexed by the unique constraint
+    supplier_id: str = Field(max_length=40)
+    supplier_name: str = Field(max_length=200)
+    offering_id: str = Field(max_length=60)
+    service_id: str = Field(max_length=60)
+    amount: Decimal = Field(sa_type=MoneyColumn)
+    ceiling_amount: Decimal = Field(sa_type=MoneyColumn)
+    quoted_at: datetime = Field(sa_type=UTCDateTime)
+    seq: int = Field(sa_type=sa.BigInteger)
+    revision: int = 1
+    note: str = Field(default="", max_length=500)
+    excluded_reason: str = Field(default="", max_length=500)
+
+
+class QuoteRevision(Table, table=True):
+    """Every quote as it arrived (audit trail); its id orders arrivals on the server."""
+
+    __tablename__ = "quote_revisions"
+
+    id: int | None = Field(default=None, sa_type=sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                           primary_key=True, sa_column_kwargs={"autoincrement": True})
+    quote_id: str = Field(index=True, max_length=40)
+    project_id: str = Field(max_length=40)
+    supplier_id: str = Field(max_length=40)
+    offering_id: str = Field(max_length=60)
+    amount: Decimal = Field(sa_type=MoneyColumn)
+    quoted_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Announcement(Table, table=True):
+    """A public announcement: 采购公告 (procurement) or 单笔成交结果公告 (award)."""
+
+    __tablename__ = "announcements"
+
+    id: str = Field(primary_key=True, max_length=40)
+    project_id: str = Field(index=True, max_length=40)
+    project_no: str = Field(max_length=40)
+    project_name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    title: str = Field(max_length=300)
+    content: str = Field(sa_type=sa.Text)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    purchaser_org_id: str = Field(max_length=40)
+    purchaser_name: str = Field(max_length=200)
+    published_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class Counter(Table, table=True):
+    """Sequences of human-readable numbers (project numbers per method and year)."""
+
+    __tablename__ = "counters"
+
+    name: str = Field(primary_key=True, max_length=60)
+    last: int = Field(sa_type=sa.BigInteger)
+
+
+# --- queries --------------------------------------------------------------------------------------------
+
+async def next_number(session: AsyncSession, name: str) -> int:
+    """Atomically the next number of a counter (an upsert: no two transactions get the same one)."""
+    table = Counter.__table__
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(name=name, last=1).on_conflict_do_update(
+        index_elements=[table.c.name], set_={"last": table.c.last + 1}).returning(table.c.last)
+    return int((await session.exec(stmt)).scalar_one())
+
+
+async def lock_project(session: AsyncSession, project_id: str, *, shared: bool = False) -> Project | None:
+    """The project, row-locked on PostgreSQL: FOR SHARE lets quotes run side by side and keeps the
+    close (FOR UPDATE) waiting until they commit; FOR UPDATE serializes status changes. (SQLite
+    serializes every write transaction anyway.)"""
+    query = select(Project).where(Project.id == project_id).with_for_update(read=shared)
+    return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+
+async def supplier_offerings(session: AsyncSession, agreement_id: str,
+                             supplier_id: str) -> list[tuple[OfferingRef, ServiceRef]]:
+    """A supplier's listed offerings under an agreement, with their services."""
+    rows = await session.exec(
+        select(OfferingRef, ServiceRef)
+        .join(ServiceRef, sa.and_(ServiceRef.agreement_id == OfferingRef.agreement_id,
+                                  ServiceRef.service_id == OfferingRef.service_id))
+        .where(OfferingRef.agreement_id == agreement_id, OfferingRef.supplier_id == supplier_id,
+               OfferingRef.listed.is_(True)))
+    return list(rows.all())
+
+
+async def listed_offerings(session: AsyncSession, agreement_id: str) -> list[tuple[OfferingRef, ServiceRef, SupplierRef]]:
+    """Every listed offering of an agreement, with its service and its supplier."""
+    rows = await session.exec(
+        select(OfferingRef, ServiceRef, SupplierRef)
+        .join(ServiceRef, sa.and_(ServiceRef.agreement_id == OfferingRef.agreement_id,
+                                  ServiceRef.service_id == OfferingRef.service_id))
+        .join(SupplierRef, sa.and_(SupplierRef.agreement_id == OfferingRef.agreement_id,
+                                   SupplierRef.supplier_id == OfferingRef.supplier_id))
+        .where(OfferingRef.agreement_id == agreement_id, OfferingRef.listed.is_(True)))
+    return list(rows.all())
+
+
+async def suspended_suppliers(session: AsyncSession, agreement_id: str) -> dict[str, str]:
+    """{supplier_id: reason} of the agreement's suspended suppliers."""
+    rows = await session.exec(select(SupplierRef.supplier_id, SupplierRef.status_reason)
+                              .where(SupplierRef.agreement_id == agreement_id, SupplierRef.status == "suspended"))
+    return {supplier_id: reason for supplier_id, reason in rows.all()}
+
+
+async def project_quotes(session: AsyncSession, project_id: str) -> list[Quote]:
+    return list((await session.exec(select(Quote).where(Quote.project_id == project_id))).all())

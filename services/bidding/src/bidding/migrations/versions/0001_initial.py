@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:16:13.548928
+Create Date: 2026-11-25 14:47:23.180165
 """
 from collections.abc import Sequence
 
@@ -27,6 +27,45 @@ def upgrade() -> None:
     sa.Column('last_sequence', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('topic', 'key')
     )
+    op.create_table('agreement_refs',
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('agreement_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('agency_org_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('agency_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('category_code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('category_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_to', sa.Date(), nullable=False),
+    sa.Column('methods', sa.JSON(), nullable=False),
+    sa.Column('contract_template', sa.Text(), nullable=False),
+    sa.Column('expired', sa.Boolean(), nullable=False),
+    sa.Column('published_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('agreement_id')
+    )
+    op.create_table('announcements',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('project_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('project_no', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('project_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('purchaser_org_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('purchaser_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('published_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('announcements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_announcements_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_announcements_published_at'), ['published_at'], unique=False)
+
+    op.create_table('counters',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('last', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
     op.create_table('inbox',
     sa.Column('consumer', sa.String(length=100), nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
@@ -35,6 +74,29 @@ def upgrade() -> None:
     sa.Column('processed_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('consumer', 'event_id')
     )
+    op.create_table('invitations',
+    sa.Column('project_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('supplier_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('invited_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('project_id', 'supplier_id')
+    )
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invitations_supplier_id'), ['supplier_id'], unique=False)
+
+    op.create_table('offering_refs',
+    sa.Column('offering_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('service_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('supplier_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('agreement_price', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('discount_tiers', sa.JSON(), nullable=False),
+    sa.Column('listed', sa.Boolean(), nullable=False),
+    sa.Column('price', servicekit.types.MoneyColumn(), nullable=True),
+    sa.PrimaryKeyConstraint('offering_id')
+    )
+    with op.batch_alter_table('offering_refs', schema=None) as batch_op:
+        batch_op.create_index('ix_offering_refs_agreement_supplier', ['agreement_id', 'supplier_id'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
@@ -84,11 +146,122 @@ def upgrade() -> None:
     with op.batch_alter_table('plan_refs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plan_refs_purchaser_org_id'), ['purchaser_org_id'], unique=False)
 
+    op.create_table('projects',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('project_no', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('funds', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('purchaser_org_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('purchaser_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('purchaser_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('contact_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('contact_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('office_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('plan_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('plan_line_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('filing_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('item_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('category_code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('service_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+    sa.Column('supplier_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('quantity', servicekit.types.QuantityColumn(), nullable=False),
+    sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('price_limit', servicekit.types.MoneyColumn(), nullable=True),
+    sa.Column('ceiling_amount', servicekit.types.MoneyColumn(), nullable=True),
+    sa.Column('requirements', sa.Text(), nullable=False),
+    sa.Column('starts_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ends_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('duration_seconds', sa.Integer(), nullable=True),
+    sa.Column('procurement_announcement_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('award_announcement_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('winning_quote_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('award_amount', servicekit.types.MoneyColumn(), nullable=True),
+    sa.Column('outcome_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('ended_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('created_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('project_no')
+    )
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.create_index('ix_projects_due', ['status', 'method'], unique=False)
+        batch_op.create_index(batch_op.f('ix_projects_purchaser_org_id'), ['purchaser_org_id'], unique=False)
+
+    op.create_table('quote_revisions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('quote_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('project_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('supplier_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('offering_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('quoted_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('quote_revisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quote_revisions_quote_id'), ['quote_id'], unique=False)
+
+    op.create_table('quotes',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('project_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('supplier_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('supplier_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('offering_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('service_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('ceiling_amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('quoted_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('excluded_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('project_id', 'supplier_id', name='uq_quotes_project_supplier')
+    )
+    op.create_table('service_refs',
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('service_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('category_code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('agreement_id', 'service_id')
+    )
+    op.create_table('supplier_refs',
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('supplier_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('contact_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('contact_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('status_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.PrimaryKeyConstraint('agreement_id', 'supplier_id')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('supplier_refs')
+    op.drop_table('service_refs')
+    op.drop_table('quotes')
+    with op.batch_alter_table('quote_revisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quote_revisions_quote_id'))
+
+    op.drop_table('quote_revisions')
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_projects_purchaser_org_id'))
+        batch_op.drop_index('ix_projects_due')
+
+    op.drop_table('projects')
     with op.batch_alter_table('plan_refs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plan_refs_purchaser_org_id'))
 
@@ -101,6 +274,21 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_unsent', sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
 
     op.drop_table('outbox')
+    with op.batch_alter_table('offering_refs', schema=None) as batch_op:
+        batch_op.drop_index('ix_offering_refs_agreement_supplier')
+
+    op.drop_table('offering_refs')
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitations_supplier_id'))
+
+    op.drop_table('invitations')
     op.drop_table('inbox')
+    op.drop_table('counters')
+    with op.batch_alter_table('announcements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_announcements_published_at'))
+        batch_op.drop_index(batch_op.f('ix_announcements_project_id'))
+
+    op.drop_table('announcements')
+    op.drop_table('agreement_refs')
     op.drop_table('aggregate_sequences')
     # ### end Alembic commands ###
