@@ -1,9 +1,14 @@
 """SQLModel tables of the contracts service (its own metadata: no other service's tables)."""
 
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Text, UniqueConstraint
 from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from servicekit.tables import add_plumbing_tables
+from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
 class Table(SQLModel, registry=registry()):
@@ -12,3 +17,112 @@ class Table(SQLModel, registry=registry()):
 
 metadata = Table.metadata
 add_plumbing_tables(metadata)
+
+
+class Contract(Table, table=True):
+    __tablename__ = "contracts"
+
+    id: str = Field(primary_key=True, max_length=40)
+    contract_no: str = Field(unique=True, max_length=40)
+    project_id: str = Field(unique=True, max_length=40, description="One contract per confirmed result")
+    project_no: str = Field(max_length=60)
+    project_name: str = Field(max_length=200)
+    method: str = Field(max_length=30)
+    purchaser_org_id: str = Field(index=True, max_length=40)
+    purchaser_name: str = Field(max_length=200)
+    purchaser_address: str = Field(default="", max_length=300)
+    purchaser_contact: str = Field(default="", max_length=100)
+    purchaser_phone: str = Field(default="", max_length=40)
+    supplier_id: str = Field(index=True, max_length=40)
+    supplier_name: str = Field(max_length=200)
+    supplier_address: str = Field(default="", max_length=300)
+    supplier_contact: str = Field(default="", max_length=100)
+    supplier_phone: str = Field(default="", max_length=40)
+    filing_no: str = Field(max_length=60)
+    agreement_id: str = Field(max_length=40)
+    agreement_no: str = Field(max_length=60)
+    agreement_name: str = Field(max_length=200)
+    template: str = Field(default="", sa_type=Text)
+    service_id: str = Field(max_length=40)
+    service_name: str = Field(max_length=200)
+    unit: str = Field(max_length=20)
+    quantity: Decimal = Field(sa_type=QuantityColumn)
+    unit_price: Decimal = Field(sa_type=MoneyColumn)
+    amount: Decimal = Field(sa_type=MoneyColumn)
+    requirements: str = Field(default="", sa_type=Text)
+    supplementary_terms: str = Field(default="", sa_type=Text)
+    status: str = Field(max_length=30, index=True)
+    ca_mode: str | None = Field(default=None, max_length=20)
+    return_reason: str | None = Field(default=None, max_length=1000)
+    revision: int = 1
+    document_file_id: str = Field(max_length=40)
+    document_sha256: str = Field(max_length=64)
+    signed_scan_file_id: str | None = Field(default=None, max_length=40)
+    awarded_at: datetime = Field(sa_type=UTCDateTime)
+    sign_due_on: date
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    supplier_sealed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ContractFile(Table, table=True):
+    """A file of a contract (its document revisions, the signed scan): bytes live in the storage."""
+
+    __tablename__ = "contract_files"
+
+    id: str = Field(primary_key=True, max_length=40)
+    contract_id: str = Field(foreign_key="contracts.id", index=True, max_length=40)
+    kind: str = Field(max_length=20, description="document | signed_scan")
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=60)
+    size: int
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=200)
+    uploaded_by: str = Field(max_length=60)
+    uploaded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SealCertificate(Table, table=True):
+    """A unit's seal certificate, issued by the platform CA; the private key only encrypted."""
+
+    __tablename__ = "seal_certificates"
+
+    serial: str = Field(primary_key=True, max_length=64, description="Certificate serial number, hex")
+    org_id: str = Field(index=True, max_length=40)
+    org_name: str = Field(max_length=200)
+    certificate_pem: str = Field(sa_type=Text)
+    encrypted_key_pem: str = Field(sa_type=Text, description="PKCS#8, encrypted under scrypt(CA password)")
+    kdf_salt: str = Field(max_length=64)
+    kdf_n: int
+    not_before: datetime = Field(sa_type=UTCDateTime)
+    not_after: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="active", max_length=20, description="active | revoked")
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revocation_reason: str | None = Field(default=None, max_length=500)
+    failed_attempts: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    enrolled_by: str = Field(max_length=60)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Seal(Table, table=True):
+    """One seal on a contract: the signed statement, its signature and the certificate used."""
+
+    __tablename__ = "seals"
+    __table_args__ = (UniqueConstraint("contract_id", "seq", name="uq_seal_seq"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    contract_id: str = Field(foreign_key="contracts.id", index=True, max_length=40)
+    seq: int
+    role: str = Field(max_length=20)
+    org_id: str = Field(max_length=40)
+    org_name: str = Field(max_length=200)
+    certificate_serial: str = Field(max_length=64)
+    certificate_pem: str = Field(sa_type=Text)
+    statement: str = Field(sa_type=Text)
+    signature: str = Field(sa_type=Text)
+    sealed_by: str = Field(max_length=60)
+    sealed_at: datetime = Field(sa_type=UTCDateTime)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:16:15.167564
+Create Date: 2026-11-25 14:49:29.869528
 """
 from collections.abc import Sequence
 
@@ -27,6 +27,60 @@ def upgrade() -> None:
     sa.Column('last_sequence', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('topic', 'key')
     )
+    op.create_table('contracts',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('contract_no', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('project_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('project_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('project_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('purchaser_org_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('purchaser_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('purchaser_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('purchaser_contact', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('purchaser_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('supplier_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('supplier_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('supplier_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('supplier_contact', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('supplier_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('filing_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('agreement_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('agreement_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('template', sa.Text(), nullable=False),
+    sa.Column('service_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('service_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('quantity', servicekit.types.QuantityColumn(), nullable=False),
+    sa.Column('unit_price', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('amount', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('requirements', sa.Text(), nullable=False),
+    sa.Column('supplementary_terms', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('ca_mode', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('return_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('document_file_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('document_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('signed_scan_file_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('awarded_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sign_due_on', sa.Date(), nullable=False),
+    sa.Column('sent_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confirmed_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('supplier_sealed_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('signed_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('contract_no'),
+    sa.UniqueConstraint('project_id')
+    )
+    with op.batch_alter_table('contracts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contracts_purchaser_org_id'), ['purchaser_org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contracts_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contracts_supplier_id'), ['supplier_id'], unique=False)
+
     op.create_table('inbox',
     sa.Column('consumer', sa.String(length=100), nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
@@ -52,15 +106,92 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_unsent', ['id'], unique=False, sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
 
+    op.create_table('seal_certificates',
+    sa.Column('serial', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('org_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('org_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('certificate_pem', sa.Text(), nullable=False),
+    sa.Column('encrypted_key_pem', sa.Text(), nullable=False),
+    sa.Column('kdf_salt', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('kdf_n', sa.Integer(), nullable=False),
+    sa.Column('not_before', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('not_after', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('revoked_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revocation_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('failed_attempts', sa.Integer(), nullable=False),
+    sa.Column('locked_until', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('enrolled_by', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('created_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('serial')
+    )
+    with op.batch_alter_table('seal_certificates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_seal_certificates_org_id'), ['org_id'], unique=False)
+
+    op.create_table('contract_files',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('contract_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('storage_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('uploaded_by', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('uploaded_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('contract_files', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_files_contract_id'), ['contract_id'], unique=False)
+
+    op.create_table('seals',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('contract_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('org_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('org_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('certificate_serial', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('certificate_pem', sa.Text(), nullable=False),
+    sa.Column('statement', sa.Text(), nullable=False),
+    sa.Column('signature', sa.Text(), nullable=False),
+    sa.Column('sealed_by', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('sealed_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('contract_id', 'seq', name='uq_seal_seq')
+    )
+    with op.batch_alter_table('seals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_seals_contract_id'), ['contract_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('seals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_seals_contract_id'))
+
+    op.drop_table('seals')
+    with op.batch_alter_table('contract_files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_files_contract_id'))
+
+    op.drop_table('contract_files')
+    with op.batch_alter_table('seal_certificates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_seal_certificates_org_id'))
+
+    op.drop_table('seal_certificates')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_unsent', sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
 
     op.drop_table('outbox')
     op.drop_table('inbox')
+    with op.batch_alter_table('contracts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contracts_supplier_id'))
+        batch_op.drop_index(batch_op.f('ix_contracts_status'))
+        batch_op.drop_index(batch_op.f('ix_contracts_purchaser_org_id'))
+
+    op.drop_table('contracts')
     op.drop_table('aggregate_sequences')
     # ### end Alembic commands ###

@@ -1,0 +1,173 @@
+"""The contract document: a real PDF a person opens (reportlab; Chinese in the built-in CID font
+STSong-Light, so no font files are needed).
+
+`render(doc)` is deterministic (reportlab's invariant mode): the same contract gives the same bytes.
+The document both parties seal is rendered without seals; the copy shown after sealing adds a seal
+page naming each seal (unit, certificate serial, time) and the SHA-256 of the sealed original."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from servicekit.types import SHANGHAI
+
+FONT = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+_BODY = ParagraphStyle("body", fontName=FONT, fontSize=10.5, leading=16, wordWrap="CJK")
+_SMALL = ParagraphStyle("small", parent=_BODY, fontSize=8.5, leading=12)
+_TITLE = ParagraphStyle("title", parent=_BODY, fontSize=18, leading=26, alignment=TA_CENTER, spaceAfter=4)
+_SUBTITLE = ParagraphStyle("subtitle", parent=_BODY, alignment=TA_CENTER, textColor=colors.HexColor("#555555"))
+_HEADING = ParagraphStyle("heading", parent=_BODY, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4)
+
+
+@dataclass(frozen=True)
+class Party:
+    role_label: str  # 甲方（采购人） / 乙方（供应商）
+    name: str
+    org_id: str
+    address: str = ""
+    contact: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    unit: str
+    quantity: str
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class SealLine:
+    role_label: str
+    org_name: str
+    certificate_serial: str
+    sealed_at: datetime
+    mode: str = "CA电子签章"
+
+
+@dataclass(frozen=True)
+class ContractDocument:
+    contract_no: str
+    title: str
+    project_no: str
+    project_name: str
+    method_label: str
+    agreement_no: str
+    agreement_name: str
+    filing_no: str
+    purchaser: Party
+    supplier: Party
+    items: tuple[Item, ...]
+    amount: Decimal
+    amount_upper: str
+    terms: str
+    requirements: str = ""
+    supplementary_terms: str = ""
+    awarded_on: str = ""
+    revision: int = 1
+    seals: tuple[SealLine, ...] = field(default_factory=tuple)
+    sealed_document_sha256: str = ""
+
+
+def _p(text: str, style: ParagraphStyle = _BODY) -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _grid(rows: list[list], widths: list[float], header: bool = False) -> Table:
+    table = Table(rows, colWidths=widths, hAlign="LEFT")
+    style = [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#888888")),
+             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+             ("FONTNAME", (0, 0), (-1, -1), FONT)]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def render(doc: ContractDocument) -> bytes:
+    buffer = io.BytesIO()
+    pdf = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+                            bottomMargin=18 * mm, title=f"{doc.title} {doc.contract_no}", author="湖南省政府采购平台",
+                            subject=doc.project_name, creator="contracts service", invariant=1)
+    story: list = [
+        _p(doc.title, _TITLE),
+        _p(f"合同编号：{doc.contract_no}　　财政备案号：{doc.filing_no}", _SUBTITLE),
+        Spacer(1, 6 * mm),
+        _p("一、合同双方", _HEADING),
+    ]
+    width = 170 * mm
+    for party in (doc.purchaser, doc.supplier):
+        story.append(_grid([
+            [_p(party.role_label), _p(party.name)],
+            [_p("统一社会信用代码"), _p(party.org_id)],
+            [_p("地址"), _p(party.address or "—")],
+            [_p("联系人 / 电话"), _p(f"{party.contact or '—'} / {party.phone or '—'}")],
+        ], [40 * mm, width - 40 * mm]))
+        story.append(Spacer(1, 3 * mm))
+    story += [
+        _p("二、采购项目", _HEADING),
+        _grid([
+            [_p("项目编号"), _p(doc.project_no), _p("采购方式"), _p(doc.method_label)],
+            [_p("项目名称"), _p(doc.project_name), _p("成交日期"), _p(doc.awarded_on or "—")],
+            [_p("框架协议"), _p(f"{doc.agreement_no} {doc.agreement_name}"), _p("财政备案号"), _p(doc.filing_no)],
+        ], [25 * mm, 60 * mm, 25 * mm, 60 * mm]),
+        _p("三、采购标的", _HEADING),
+        _grid([[_p("服务名称"), _p("单位"), _p("数量"), _p("单价（元）"), _p("金额（元）")]] + [
+            [_p(i.name), _p(i.unit), _p(i.quantity), _p(f"{i.unit_price:,.2f}"), _p(f"{i.amount:,.2f}")]
+            for i in doc.items
+        ] + [[_p("合计"), "", "", "", _p(f"{doc.amount:,.2f}")]], [60 * mm, 20 * mm, 25 * mm, 32 * mm, 33 * mm],
+            header=True),
+        Spacer(1, 2 * mm),
+        _p(f"合同总金额：{doc.amount:,.2f} 元（大写：{doc.amount_upper}）"),
+    ]
+    if doc.requirements:
+        story += [_p("四、采购需求", _HEADING), _p(doc.requirements)]
+    story += [_p("五、合同条款", _HEADING), _p(doc.terms)]
+    if doc.supplementary_terms:
+        story += [_p("六、补充条款", _HEADING), _p(doc.supplementary_terms)]
+    story += [
+        Spacer(1, 10 * mm),
+        _grid([[_p(f"甲方（盖章）：{doc.purchaser.name}"), _p(f"乙方（盖章）：{doc.supplier.name}")],
+               [_p("日期："), _p("日期：")]], [85 * mm, 85 * mm]),
+        Spacer(1, 4 * mm),
+        _p(f"本合同文本由湖南省政府采购框架协议平台生成（第 {doc.revision} 版），双方以电子签章或线下签订方式签署。", _SMALL),
+    ]
+    if doc.seals:
+        story += _seal_page(doc)
+    pdf.build(story)
+    return buffer.getvalue()
+
+
+def _seal_page(doc: ContractDocument) -> list:
+    rows = [[_p("签章方"), _p("单位"), _p("方式 / 证书序列号"), _p("签章时间（北京时间）")]]
+    for seal in doc.seals:
+        rows.append([_p(seal.role_label), _p(seal.org_name), _p(f"{seal.mode}\n{seal.certificate_serial or '—'}",
+                                                                _SMALL),
+                     _p(seal.sealed_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"))])
+    return [
+        PageBreak(),
+        _p("签章页", _TITLE),
+        _p(f"合同编号：{doc.contract_no}", _SUBTITLE),
+        Spacer(1, 6 * mm),
+        _grid(rows, [28 * mm, 55 * mm, 52 * mm, 35 * mm], header=True),
+        Spacer(1, 4 * mm),
+        _p("各签章对以下合同原文（不含本签章页）的 SHA-256 摘要进行签名，可通过平台“签章验证”逐一核验：", _SMALL),
+        _p(doc.sealed_document_sha256, _SMALL),
+    ]

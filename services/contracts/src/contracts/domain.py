@@ -1,0 +1,169 @@
+"""Rules of contracts (合同) — pure Python, no I/O.
+
+Contract: 待发送 drafted → (supplier sends) 待确认 sent → (purchaser confirms, choosing ca_mode)
+已确认 confirmed → (supplier seals) 供应商已盖章 supplier_sealed → (purchaser seals, or in offline
+mode uploads the signed paper scan) 采购单位已盖章 purchaser_sealed: the contract is in force.
+The purchaser may return a sent contract with a reason: back to 待发送 for the supplier to resend."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from servicekit.errors import Conflict, Forbidden
+from servicekit.types import SHANGHAI
+
+
+class ContractStatus(StrEnum):
+    DRAFTED = "drafted"
+    SENT = "sent"
+    CONFIRMED = "confirmed"
+    SUPPLIER_SEALED = "supplier_sealed"
+    PURCHASER_SEALED = "purchaser_sealed"
+
+    @property
+    def label(self) -> str:
+        return LABELS[self]
+
+
+LABELS = {
+    ContractStatus.DRAFTED: "待发送",
+    ContractStatus.SENT: "待确认",
+    ContractStatus.CONFIRMED: "已确认",
+    ContractStatus.SUPPLIER_SEALED: "供应商已盖章",
+    ContractStatus.PURCHASER_SEALED: "采购单位已盖章",
+}
+CA_MODE_LABELS = {"ca_seal": "已办理单位CA签章", "offline": "线下签订"}
+
+# action: (from, to, who may do it)
+TRANSITIONS: dict[str, tuple[ContractStatus, ContractStatus, str]] = {
+    "send": (ContractStatus.DRAFTED, ContractStatus.SENT, "supplier"),
+    "return": (ContractStatus.SENT, ContractStatus.DRAFTED, "purchaser"),
+    "confirm": (ContractStatus.SENT, ContractStatus.CONFIRMED, "purchaser"),
+    "supplier_seal": (ContractStatus.CONFIRMED, ContractStatus.SUPPLIER_SEALED, "supplier"),
+    "purchaser_seal": (ContractStatus.SUPPLIER_SEALED, ContractStatus.PURCHASER_SEALED, "purchaser"),
+    "upload_scan": (ContractStatus.SUPPLIER_SEALED, ContractStatus.PURCHASER_SEALED, "purchaser"),
+}
+_WHAT = {"send": "send", "return": "return", "confirm": "confirm", "supplier_seal": "seal",
+         "purchaser_seal": "seal", "upload_scan": "upload the signed scan of"}
+
+
+def transition(status: ContractStatus | str, action: str, *, role: str, ca_mode: str | None = None) -> ContractStatus:
+    """The status after `action` by a `role`, or Forbidden (wrong side) / Conflict (illegal now)."""
+    status = ContractStatus(status)
+    source, target, actor = TRANSITIONS[action]
+    if role != actor:
+        raise Forbidden(f"only the {actor} may {_WHAT[action]} the contract", code="wrong_party")
+    if status is not source:
+        raise Conflict(f"a contract that is {status.label} ({status.value}) cannot be {_past(action)}; "
+                       f"that needs {source.label} ({source.value})", code="illegal_transition")
+    if action == "purchaser_seal" and ca_mode == "offline":
+        raise Conflict("this contract is signed offline (线下签订): upload the scan of the signed paper contract "
+                       "instead of sealing", code="offline_contract")
+    if action == "upload_scan" and ca_mode != "offline":
+        raise Conflict("this contract is sealed with the unit's CA e-seal: seal it instead of uploading a scan",
+                       code="ca_seal_contract")
+    return target
+
+
+def _past(action: str) -> str:
+    return {"send": "sent", "return": "returned", "confirm": "confirmed", "supplier_seal": "sealed by the supplier",
+            "purchaser_seal": "sealed by the purchaser", "upload_scan": "completed with a signed scan"}[action]
+
+
+def seal_action(role: str) -> str:
+    return "supplier_seal" if role == "supplier" else "purchaser_seal"
+
+
+def contract_no(year: int, sequence: int) -> str:
+    return f"HT{year}{sequence:06d}"
+
+
+def sign_due_on(awarded_at: datetime, days: int) -> date:
+    return awarded_at.astimezone(SHANGHAI).date() + timedelta(days=days)
+
+
+def overdue(due: date, signed_at: datetime | None, now: datetime) -> bool:
+    done = (signed_at or now).astimezone(SHANGHAI).date()
+    return done > due
+
+
+# ---- money in words (人民币大写) ---------------------------------------------------------------------
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_SMALL = ("", "拾", "佰", "仟")
+_BIG = ("", "万", "亿", "万亿")
+
+
+def rmb_upper(amount: Decimal) -> str:
+    """Yuan in the capital numerals contracts use: 300000.00 → 人民币叁拾万元整."""
+    amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if amount < 0:
+        raise ValueError("a contract amount is not negative")
+    fen_total = int(amount * 100)
+    yuan, jiao, fen = fen_total // 100, fen_total // 10 % 10, fen_total % 10
+    text = _integer_words(yuan) + "元" if yuan else ""
+    if jiao == 0 and fen == 0:
+        return "人民币" + (text or "零元") + "整"
+    if jiao:
+        text += _DIGITS[jiao] + "角"
+    elif yuan:
+        text += "零"
+    if fen:
+        text += _DIGITS[fen] + "分"
+    return "人民币" + text
+
+
+def _integer_words(value: int) -> str:
+    groups: list[int] = []
+    while value:
+        groups.append(value % 10000)
+        value //= 10000
+    out = ""
+    zero_pending = False
+    for index in range(len(groups) - 1, -1, -1):
+        group = groups[index]
+        if group == 0:
+            zero_pending = bool(out)
+            continue
+        if out and (zero_pending or group < 1000):
+            out += "零"
+        out += _group_words(group) + _BIG[index]
+        zero_pending = False
+    return out
+
+
+def _group_words(group: int) -> str:
+    digits = [group // 1000, group // 100 % 10, group // 10 % 10, group % 10]
+    out, zero = "", False
+    started = False
+    for position, digit in enumerate(digits):
+        if digit == 0:
+            zero = started
+            continue
+        if zero:
+            out += "零"
+        out += _DIGITS[digit] + _SMALL[3 - position]
+        zero, started = False, True
+    return out
+
+
+# ---- the contract's terms from the agreement's template -------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]{1,40})\}")
+
+DEFAULT_TERMS = """第一条 合同标的：乙方按照框架协议 {agreement_no}（{agreement_name}）的约定，向甲方提供 {service_name}，数量 {quantity}{unit}，单价 {unit_price} 元。
+第二条 合同金额：{amount} 元（{amount_upper}），该价格不高于框架协议约定的协议价格。
+第三条 履约与验收：乙方按采购需求履约，甲方在履约完成后组织验收并出具验收单。
+第四条 付款：甲方在验收合格并收到乙方发票后 30 日内支付合同款项。
+第五条 违约责任：任何一方违约，按照《中华人民共和国民法典》及框架协议的约定承担违约责任。
+第六条 争议解决：因本合同引起的争议，双方协商解决；协商不成的，依法向甲方所在地人民法院提起诉讼。
+第七条 本合同经双方盖章后生效，采购计划财政备案号：{filing_no}。"""
+
+
+def fill_template(template: str, values: dict[str, str]) -> str:
+    """Replaces the known {placeholders}; anything else in braces stays as written (never evaluated)."""
+    source = template.strip() or DEFAULT_TERMS
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), source)
