@@ -1,9 +1,27 @@
-"""SQLModel tables of the catalog service (its own metadata: no other service's tables)."""
+"""SQLModel tables of the catalog service (its own metadata: no other service's tables) and the queries
+the routes and the clock share.
 
+`services` carries a browse summary (offered?, lowest listed price, how many suppliers and agreements
+offer it, lower-cased search text) kept current in the transaction of every change that can alter it
+(listing, suspension, expiry), so browsing and keyword search read one table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from catalog import domain
+from contracts_schema import categories
 from servicekit.tables import add_plumbing_tables
+from servicekit.types import MoneyColumn, UTCDateTime
 
 
 class Table(SQLModel, registry=registry()):
@@ -12,3 +30,152 @@ class Table(SQLModel, registry=registry()):
 
 metadata = Table.metadata
 add_plumbing_tables(metadata)
+
+
+class Agreement(Table, table=True):
+    __tablename__ = "agreements"
+
+    id: str = Field(primary_key=True, max_length=40)
+    agreement_no: str = Field(unique=True, max_length=60)
+    name: str = Field(max_length=200)
+    agency_org_id: str = Field(index=True, max_length=40)
+    agency_name: str = Field(max_length=200)
+    agency_address: str = Field(default="", max_length=300)
+    category_code: str = Field(index=True, max_length=20)
+    valid_from: date
+    valid_to: date
+    methods: list[str] = Field(sa_type=sa.JSON)
+    contract_template: str = Field(sa_type=sa.Text)
+    status: str = Field(index=True, max_length=20)
+    published_at: datetime = Field(sa_type=UTCDateTime)
+    expired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ShortlistedSupplier(Table, table=True):
+    """A supplier shortlisted (入围) under one agreement, with its standing there."""
+
+    __tablename__ = "shortlisted_suppliers"
+
+    agreement_id: str = Field(primary_key=True, foreign_key="agreements.id", max_length=40)
+    supplier_id: str = Field(primary_key=True, index=True, max_length=40)
+    name: str = Field(max_length=200)
+    address: str = Field(default="", max_length=300)
+    contact_name: str = Field(default="", max_length=100)
+    contact_phone: str = Field(default="", max_length=40)
+    status: str = Field(default="active", max_length=20)
+    status_reason: str = Field(default="", max_length=500)
+    status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Service(Table, table=True):
+    """A service of the library, whoever offers it, with its browse summary."""
+
+    __tablename__ = "services"
+    __table_args__ = (
+        sa.UniqueConstraint("category_code", "name", "unit", name="uq_service_identity"),
+        sa.Index("ix_services_offered_category", "offered", "category_code"),
+        sa.Index("ix_services_offered_price", "offered", "min_price"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    category_code: str = Field(max_length=20)
+    name: str = Field(max_length=200)
+    unit: str = Field(max_length=20)
+    description: str = Field(default="", max_length=2000)
+    search_text: str = Field(default="", max_length=2400, description="Lower-cased name, description, category")
+    offered: bool = False
+    min_price: Decimal | None = Field(default=None, sa_type=MoneyColumn)
+    supplier_count: int = 0
+    agreement_count: int = 0
+
+
+class Offering(Table, table=True):
+    """One supplier's offer of one service under one agreement: the stage-1 ceiling and its listing."""
+
+    __tablename__ = "offerings"
+    __table_args__ = (sa.UniqueConstraint("agreement_id", "service_id", "supplier_id", name="uq_offering"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    agreement_id: str = Field(foreign_key="agreements.id", index=True, max_length=40)
+    service_id: str = Field(foreign_key="services.id", index=True, max_length=40)
+    supplier_id: str = Field(index=True, max_length=40)
+    agreement_price: Decimal = Field(sa_type=MoneyColumn)
+    discount_tiers: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
+    status: str = Field(default="unlisted", max_length=20)
+    price: Decimal | None = Field(default=None, sa_type=MoneyColumn)
+    listed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delisted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delist_reason: str = Field(default="", max_length=500)
+
+    def tiers(self) -> list[domain.Tier]:
+        return [domain.Tier(Decimal(t["min_quantity"]), Decimal(t["unit_price"])) for t in self.discount_tiers]
+
+
+def search_text(name: str, description: str, category_code: str) -> str:
+    return " ".join((name, description, categories.NAMES.get(category_code, ""))).lower()
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+async def service_ids_for(session: AsyncSession, keys: Iterable[domain.ServiceKey],
+                          descriptions: dict[domain.ServiceKey, str], new_id: Any) -> dict[domain.ServiceKey, str]:
+    """The id of each service, creating the ones the library lacks (an insert that tolerates a
+    concurrent creator of the same service)."""
+    keys = list(dict.fromkeys(keys))
+    table = Service.__table__
+    for key in keys:
+        description = descriptions.get(key, "")
+        await session.exec(_insert(session)(table).values(
+            id=new_id(), category_code=key.category_code, name=key.name, unit=key.unit, description=description,
+            search_text=search_text(key.name, description, key.category_code), offered=False,
+            supplier_count=0, agreement_count=0,
+        ).on_conflict_do_nothing(index_elements=["category_code", "name", "unit"]))
+    ids: dict[domain.ServiceKey, str] = {}
+    for key in keys:
+        ids[key] = (await session.exec(select(Service.id).where(
+            Service.category_code == key.category_code, Service.name == key.name, Service.unit == key.unit))).one()
+    return ids
+
+
+async def refresh_services(session: AsyncSession, service_ids: Iterable[str], today: date) -> None:
+    """Recomputes the browse summary of these services from their offerings (in the caller's
+    transaction, so the summary never disagrees with what it summarizes)."""
+    ids = sorted(set(service_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = (await session.exec(
+            select(Offering.service_id, func.min(Offering.price), func.count(sa.distinct(Offering.supplier_id)),
+                   func.count(sa.distinct(Offering.agreement_id)))
+            .join(Agreement, Agreement.id == Offering.agreement_id)
+            .join(ShortlistedSupplier, sa.and_(ShortlistedSupplier.agreement_id == Offering.agreement_id,
+                                               ShortlistedSupplier.supplier_id == Offering.supplier_id))
+            .where(Offering.service_id.in_(chunk), Offering.status == "listed",  # type: ignore[attr-defined]
+                   Agreement.status == "active", Agreement.valid_from <= today, Agreement.valid_to >= today,
+                   ShortlistedSupplier.status == "active")
+            .group_by(Offering.service_id))).all()
+        summary = {row[0]: row[1:] for row in rows}
+        for service_id in chunk:
+            price, suppliers, agreements = summary.get(service_id, (None, 0, 0))
+            await session.exec(sa.update(Service.__table__).where(Service.__table__.c.id == service_id).values(
+                offered=price is not None, min_price=price, supplier_count=suppliers, agreement_count=agreements))
+
+
+async def services_of_agreement(session: AsyncSession, agreement_id: str, supplier_id: str | None = None) -> list[str]:
+    stmt = select(Offering.service_id).where(Offering.agreement_id == agreement_id)
+    if supplier_id:
+        stmt = stmt.where(Offering.supplier_id == supplier_id)
+    return list((await session.exec(stmt)).all())
+
+
+async def lock_supplier(session: AsyncSession, agreement_id: str, supplier_id: str) -> ShortlistedSupplier | None:
+    """The supplier's standing under the agreement, locked: listing and suspension never interleave."""
+    stmt = (select(ShortlistedSupplier)
+            .where(ShortlistedSupplier.agreement_id == agreement_id, ShortlistedSupplier.supplier_id == supplier_id)
+            .with_for_update().execution_options(populate_existing=True))
+    return (await session.exec(stmt)).first()

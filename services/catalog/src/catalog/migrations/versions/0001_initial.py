@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:16:11.928046
+Create Date: 2026-11-25 14:48:26.069671
 """
 from collections.abc import Sequence
 
@@ -27,6 +27,29 @@ def upgrade() -> None:
     sa.Column('last_sequence', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('topic', 'key')
     )
+    op.create_table('agreements',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('agreement_no', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('agency_org_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('agency_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('agency_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('category_code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_to', sa.Date(), nullable=False),
+    sa.Column('methods', sa.JSON(), nullable=False),
+    sa.Column('contract_template', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('published_at', servicekit.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expired_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('agreement_no')
+    )
+    with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreements_agency_org_id'), ['agency_org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreements_category_code'), ['category_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreements_status'), ['status'], unique=False)
+
     op.create_table('inbox',
     sa.Column('consumer', sa.String(length=100), nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
@@ -52,15 +75,92 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_unsent', ['id'], unique=False, sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
 
+    op.create_table('services',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('category_code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('search_text', sqlmodel.sql.sqltypes.AutoString(length=2400), nullable=False),
+    sa.Column('offered', sa.Boolean(), nullable=False),
+    sa.Column('min_price', servicekit.types.MoneyColumn(), nullable=True),
+    sa.Column('supplier_count', sa.Integer(), nullable=False),
+    sa.Column('agreement_count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('category_code', 'name', 'unit', name='uq_service_identity')
+    )
+    with op.batch_alter_table('services', schema=None) as batch_op:
+        batch_op.create_index('ix_services_offered_category', ['offered', 'category_code'], unique=False)
+        batch_op.create_index('ix_services_offered_price', ['offered', 'min_price'], unique=False)
+
+    op.create_table('offerings',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('service_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('supplier_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('agreement_price', servicekit.types.MoneyColumn(), nullable=False),
+    sa.Column('discount_tiers', sa.JSON(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('price', servicekit.types.MoneyColumn(), nullable=True),
+    sa.Column('listed_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('delisted_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('delist_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], ),
+    sa.ForeignKeyConstraint(['service_id'], ['services.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('agreement_id', 'service_id', 'supplier_id', name='uq_offering')
+    )
+    with op.batch_alter_table('offerings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offerings_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_offerings_service_id'), ['service_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_offerings_supplier_id'), ['supplier_id'], unique=False)
+
+    op.create_table('shortlisted_suppliers',
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('supplier_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('contact_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('contact_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('status_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('status_changed_at', servicekit.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], ),
+    sa.PrimaryKeyConstraint('agreement_id', 'supplier_id')
+    )
+    with op.batch_alter_table('shortlisted_suppliers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shortlisted_suppliers_supplier_id'), ['supplier_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('shortlisted_suppliers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shortlisted_suppliers_supplier_id'))
+
+    op.drop_table('shortlisted_suppliers')
+    with op.batch_alter_table('offerings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offerings_supplier_id'))
+        batch_op.drop_index(batch_op.f('ix_offerings_service_id'))
+        batch_op.drop_index(batch_op.f('ix_offerings_agreement_id'))
+
+    op.drop_table('offerings')
+    with op.batch_alter_table('services', schema=None) as batch_op:
+        batch_op.drop_index('ix_services_offered_price')
+        batch_op.drop_index('ix_services_offered_category')
+
+    op.drop_table('services')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_unsent', sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
 
     op.drop_table('outbox')
     op.drop_table('inbox')
+    with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreements_status'))
+        batch_op.drop_index(batch_op.f('ix_agreements_category_code'))
+        batch_op.drop_index(batch_op.f('ix_agreements_agency_org_id'))
+
+    op.drop_table('agreements')
     op.drop_table('aggregate_sequences')
     # ### end Alembic commands ###
