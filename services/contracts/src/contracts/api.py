@@ -14,7 +14,7 @@ from uuid import uuid4
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import domain, paperwork, seals, sealing
@@ -326,7 +326,7 @@ async def list_contracts(user: CurrentUser, db: DB,
     async with db.read() as session:
         rows = (await session.exec(stmt.order_by(col(Contract.created_at).desc(), col(Contract.id))
                                    .offset(offset).limit(limit))).all()
-        total = len((await session.exec(stmt.with_only_columns(col(Contract.id)))).all())
+        total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
     return ContractPage(items=[ContractSummary(**_summary_fields(c)) for c in rows], total=total)
 
 

@@ -12,7 +12,7 @@ from uuid import uuid4
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts_schema.events.orders import (AcceptanceRecorded, InvoiceRecorded, LogisticsRecorded, OrderCompleted,
@@ -330,7 +330,7 @@ async def list_orders(user: CurrentUser, db: DB,
     async with db.read() as session:
         orders = (await session.exec(stmt.order_by(col(Order.created_at).desc(), col(Order.id))
                                      .offset(offset).limit(limit))).all()
-        total = len((await session.exec(stmt.with_only_columns(col(Order.id)))).all())
+        total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
         progress = {p.project_id: p for p in (await session.exec(
             select(ContractProgress).where(col(ContractProgress.project_id).in_([o.project_id for o in orders]))
         )).all()}
