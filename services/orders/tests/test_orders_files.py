@@ -105,3 +105,16 @@ async def test_s3_storage_sends_what_minio_expects():
 def test_errors_are_4xx():
     for exc in (UnsupportedType("x"), BadRequest("x")):
         assert isinstance(exc, APIError) and 400 <= exc.status < 500
+
+
+def test_the_storage_follows_the_settings(tmp_path):
+    from orders.settings import Settings
+    from servicekit.files import storage_from_settings
+
+    local = storage_from_settings(Settings(var_dir=tmp_path), "orders")
+    assert isinstance(local, LocalStorage) and local.root == (tmp_path / "files" / "orders").resolve()
+    s3 = storage_from_settings(Settings(file_storage="s3", s3_bucket="procurement", s3_prefix="prod",
+                                        s3_endpoint_url="http://minio:9000", s3_access_key_id="k",
+                                        s3_secret_access_key="s"), "orders")
+    assert isinstance(s3, S3Storage) and s3.bucket == "procurement" and s3.prefix == "prod/orders"
+    assert s3.client.meta.endpoint_url == "http://minio:9000"
