@@ -9,12 +9,17 @@ service learns its read models from, and a client per viewer.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from bidding.app import build
+from bidding.settings import Settings
 
 from contracts_schema.events.catalog import (AgreementPublished, DiscountTier, Offering, ServiceItem, ServiceDelisted,
                                              ServiceListed, ShortlistedSupplier, SupplierReinstated, SupplierSuspended)
@@ -223,3 +228,24 @@ class World:
                                           headers=self.supplier(i))
         assert response.status_code == status, response.text
         return response.json()
+
+
+def settings_for(url: str, tokens: TokenFactory, **overrides: Any) -> Settings:
+    values = {"bidding_min_duration_seconds": 60, "bidding_max_duration_seconds": 86400, **overrides}
+    return Settings(database_url=url, jwt_public_key=tokens.public_pem, **values)
+
+
+@asynccontextmanager
+async def running(url: str, tokens: TokenFactory, clock: Any, *, seed: bool = True, with_timers: bool = False,
+                  **settings: Any) -> AsyncIterator[World]:
+    """The bidding service on a migrated database, started (timers only if asked), without a bus."""
+    service = build(settings_for(url, tokens, **settings), with_bus=False, clock=clock, with_timers=with_timers)
+    await service.start()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://t") as client:
+            world = World(service, client, clock, tokens)
+            if seed:
+                await world.seed()
+            yield world
+    finally:
+        await service.stop()

@@ -9,14 +9,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
-import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helper module below (tests import it through `fx`)
 
 import bidding_fixtures  # noqa: E402
-from bidding.app import build  # noqa: E402
-from bidding.settings import Settings  # noqa: E402
 from bidding_fixtures import FakeClock, World  # noqa: E402
 from servicekit.migrations import upgrade  # noqa: E402
 from servicekit.testing import TokenFactory, temporary_database  # noqa: E402
@@ -35,20 +32,7 @@ async def bidding_url() -> AsyncIterator[str]:
         yield url
 
 
-def settings_for(url: str, tokens: TokenFactory, **overrides) -> Settings:
-    return Settings(database_url=url, jwt_public_key=tokens.public_pem, bidding_min_duration_seconds=60,
-                    bidding_max_duration_seconds=86400, **overrides)
-
-
 @pytest.fixture
 async def world(bidding_url: str, tokens: TokenFactory) -> AsyncIterator[World]:
-    clock = FakeClock()
-    service = build(settings_for(bidding_url, tokens), with_bus=False, clock=clock, with_timers=False)
-    await service.start()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://t") as client:
-            world = World(service, client, clock, tokens)
-            await world.seed()
-            yield world
-    finally:
-        await service.stop()
+    async with bidding_fixtures.running(bidding_url, tokens, FakeClock()) as world:
+        yield world

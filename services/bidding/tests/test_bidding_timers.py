@@ -1,0 +1,93 @@
+"""The timers: the background task opens and closes windows by itself, a window that ended while the
+service was down closes at start-up, and two replicas on one database close a window once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import datetime, timedelta
+
+from bidding.workflow import run_due
+from contracts_schema.types import utcnow
+from servicekit.testing import eventually
+
+
+async def test_the_background_task_opens_and_closes_windows_on_the_real_clock(bidding_url, tokens, fx):
+    async with fx.running(bidding_url, tokens, utcnow, with_timers=True, bidding_min_duration_seconds=1,
+                          bidding_timer_interval=0.05) as world:
+        draft = await world.draft()
+        starts = utcnow() + timedelta(seconds=0.3)
+        project = await world.ok("POST", f"/api/v1/projects/{draft['id']}/publish", headers=world.purchaser,
+                                 json={"starts_at": starts.isoformat(), "duration_seconds": 1})
+        await world.feed(fx.funds_reserved(project))
+
+        async def status() -> str:
+            return (await world.project(project["id"]))["status"]
+
+        await eventually(lambda: _is(status, "quoting"), timeout=10)
+        await world.quote(project["id"], 2, "250000.00")
+        await eventually(lambda: _is(status, "awaiting_confirmation"), timeout=10)
+        assert len(await world.events("BiddingClosed")) == 1
+
+
+async def _is(status, wanted: str) -> bool:
+    return await status() == wanted
+
+
+async def test_a_window_that_ended_while_the_service_was_down_closes_at_start_up(bidding_url, tokens, fx):
+    clock = fx.FakeClock()
+    async with fx.running(bidding_url, tokens, clock) as world:
+        project = await world.quoting(duration=600)
+        await world.quote(project["id"], 3, "250000.00")
+    clock.set(datetime.fromisoformat(project["ends_at"]) + timedelta(hours=5))  # down meanwhile
+    async with fx.running(bidding_url, tokens, clock, seed=False, with_timers=True) as world:
+        # started: the close has already happened, before any request was served
+        project = await world.project(project["id"])
+        assert project["status"] == "awaiting_confirmation"
+        assert datetime.fromisoformat(project["closed_at"]) == clock.now
+        assert len(await world.events("BiddingClosed")) == 1
+
+
+async def test_two_replicas_close_every_window_once(bidding_url, tokens, fx):
+    clock = fx.FakeClock()
+    async with fx.running(bidding_url, tokens, clock) as first:
+        projects = []
+        for n in range(8):
+            project = await first.published(starts_in=60, duration=600 + n)
+            projects.append(project)
+        clock.advance(seconds=60)
+        assert await first.tick() == 8  # open them all
+        for n, project in enumerate(projects):
+            await first.quote(project["id"], 1 + n % 3, f"{250000 - n}.00", service_id="SV-PROPERTY")
+        clock.advance(seconds=700)
+        async with fx.running(bidding_url, tokens, clock, seed=False) as second:
+            done = await asyncio.gather(*(run_due(w.service.db, clock) for w in (first, second, first, second)))
+        assert sum(done) == 8
+        closed = Counter(e["project_id"] for e in await first.events("BiddingClosed"))
+        assert closed == {p["id"]: 1 for p in projects}
+        for project in projects:
+            assert (await first.project(project["id"]))["status"] == "awaiting_confirmation"
+
+
+async def test_a_project_the_timer_cannot_handle_does_not_hold_back_the_others(bidding_url, tokens, fx, monkeypatch):
+    from bidding import workflow
+
+    clock = fx.FakeClock()
+    async with fx.running(bidding_url, tokens, clock) as world:
+        broken = await world.published(starts_in=10)
+        healthy = await world.published(starts_in=20)
+        clock.advance(seconds=30)
+        original = workflow.open_window
+
+        async def failing(session, project, now):
+            if project.id == broken["id"]:
+                raise RuntimeError("boom")
+            await original(session, project, now)
+
+        monkeypatch.setattr(workflow, "open_window", failing)
+        assert await world.tick() == 1
+        assert (await world.project(healthy["id"]))["status"] == "quoting"
+        assert (await world.project(broken["id"]))["status"] == "scheduled"
+        monkeypatch.setattr(workflow, "open_window", original)
+        assert await world.tick() == 1  # retried at the next tick
+        assert (await world.project(broken["id"]))["status"] == "quoting"
