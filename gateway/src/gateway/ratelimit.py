@@ -10,17 +10,13 @@ short cool-down."""
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import logging
 import time
 from typing import Protocol
 
-from redis.asyncio import Redis
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-from redis.retry import Retry
-
 from gateway.domain import Decision, Limit, gcra
+from gateway.redisconn import RedisConnection, RedisUnavailable, ReplyError
 
 log = logging.getLogger("gateway.ratelimit")
 
@@ -77,6 +73,9 @@ return {1, 0, math.floor((now - allow_at) / interval)}
 """
 
 
+GCRA_SHA = hashlib.sha1(GCRA_LUA.encode()).hexdigest()
+
+
 class RedisLimiter:
     """Shared state in Redis; falls back to `fallback` while Redis does not answer."""
 
@@ -86,27 +85,32 @@ class RedisLimiter:
         self.prefix = prefix
         self.fallback = fallback or MemoryLimiter()
         self.cooldown = cooldown
-        # No retries: a dead Redis must cost one short timeout, then the cool-down skips it.
-        self.redis = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                    retry=Retry(NoBackoff(), 0), health_check_interval=0)
-        self._script = self.redis.register_script(GCRA_LUA)
+        self.redis = RedisConnection(url, timeout=timeout)
         self._skip_until = 0.0
+
+    async def _script(self, key: str, limit: Limit) -> list[int]:
+        args = (self.prefix + key, limit.interval_us, limit.burst)
+        try:
+            return await self.redis.call("EVALSHA", GCRA_SHA, 1, *args)
+        except ReplyError as error:
+            if not str(error).startswith("NOSCRIPT"):
+                raise
+            return await self.redis.call("EVAL", GCRA_LUA, 1, *args)  # Redis keeps it for the next EVALSHA
 
     async def hit(self, key: str, limit: Limit) -> Decision:
         if time.monotonic() < self._skip_until:
             return await self.fallback.hit(key, limit)
         try:
-            allowed, retry_after_us, remaining = await self._script(
-                keys=[self.prefix + key], args=[limit.interval_us, limit.burst])
-        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+            allowed, retry_after_us, remaining = await self._script(key, limit)
+        except (RedisUnavailable, ReplyError, OSError) as exc:
             self._skip_until = time.monotonic() + self.cooldown
             log.warning("rate limits: Redis at %s does not answer (%s); counting in this process for %gs",
-                        self.url, exc or type(exc).__name__, self.cooldown)
+                        self.url.rpartition("@")[2], exc, self.cooldown)
             return await self.fallback.hit(key, limit)
         return Decision(bool(allowed), 0, int(retry_after_us), int(remaining))
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        await self.redis.close()
         await self.fallback.close()
 
 
