@@ -71,11 +71,10 @@ class Service(Table, table=True):
     """A service of the library, whoever offers it, with its browse summary."""
 
     __tablename__ = "services"
-    __table_args__ = (
-        sa.UniqueConstraint("category_code", "name", "unit", name="uq_service_identity"),
-        sa.Index("ix_services_offered_category", "offered", "category_code"),
-        sa.Index("ix_services_offered_price", "offered", "min_price"),
-    )
+    # No index serves a keyword search (a substring can be anywhere): it scans this narrow table, which
+    # beats walking an index in sort order and fetching every row through it (bench/catalog_search.py).
+    # Hence `unit` first in the identity constraint, so its index matches no browse order.
+    __table_args__ = (sa.UniqueConstraint("unit", "name", "category_code", name="uq_service_identity"),)
 
     id: str = Field(primary_key=True, max_length=40)
     category_code: str = Field(max_length=20)

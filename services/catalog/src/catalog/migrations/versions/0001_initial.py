@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:48:26.069671
+Create Date: 2026-11-25 15:00:17.325490
 """
 from collections.abc import Sequence
 
@@ -87,12 +87,8 @@ def upgrade() -> None:
     sa.Column('supplier_count', sa.Integer(), nullable=False),
     sa.Column('agreement_count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('category_code', 'name', 'unit', name='uq_service_identity')
+    sa.UniqueConstraint('unit', 'name', 'category_code', name='uq_service_identity')
     )
-    with op.batch_alter_table('services', schema=None) as batch_op:
-        batch_op.create_index('ix_services_offered_category', ['offered', 'category_code'], unique=False)
-        batch_op.create_index('ix_services_offered_price', ['offered', 'min_price'], unique=False)
-
     op.create_table('offerings',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -146,10 +142,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_offerings_agreement_id'))
 
     op.drop_table('offerings')
-    with op.batch_alter_table('services', schema=None) as batch_op:
-        batch_op.drop_index('ix_services_offered_price')
-        batch_op.drop_index('ix_services_offered_category')
-
     op.drop_table('services')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_unsent', sqlite_where=sa.text('sent_at IS NULL'), postgresql_where=sa.text('sent_at IS NULL'))
