@@ -99,6 +99,8 @@ def _stage1(**overrides):
     ({"services_by_supplier": {"S1": [ServiceKey("C0801", "法律顾问", "年")]}}, "category_outside_agreement"),
     ({"services_by_supplier": {"S1": [ServiceKey("C1299", "x", "次")]}}, "unknown_category"),
     ({"services_by_supplier": {"S1": [ServiceKey("C1204", "保洁", "月")] * 2}}, "duplicate_service"),
+    ({"supplier_ids": ["S1", "S2"], "services_by_supplier": {
+        s: [ServiceKey("C1204", f"服务{i}", "次") for i in range(1001)] for s in ("S1", "S2")}}, "too_many_offerings"),
 ])
 def test_incoherent_stage1_data_is_refused(overrides, code):
     with pytest.raises(Invalid) as raised:

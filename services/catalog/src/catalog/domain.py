@@ -76,6 +76,11 @@ def ceiling(agreement_price: Decimal, tiers: list[Tier], quantity: Decimal) -> D
     return price
 
 
+MAX_OFFERINGS = 2000
+"""Offerings per agreement: the whole stage-1 result travels as one AgreementPublished event, which must
+stay well under the broker's message size limit (1 MB by default)."""
+
+
 @dataclass(frozen=True)
 class ServiceKey:
     """What identifies a service across agreements: the same thing in the same unit."""
@@ -99,6 +104,9 @@ def check_stage1(*, agreement_category: str, valid_from: date, valid_to: date, t
         raise Invalid("a second-stage method is named twice", code="invalid_methods")
     if len(set(supplier_ids)) != len(supplier_ids):
         raise Invalid("a supplier is shortlisted twice", code="duplicate_supplier")
+    if sum(map(len, services_by_supplier.values())) > MAX_OFFERINGS:
+        raise Invalid(f"an agreement holds at most {MAX_OFFERINGS} supplier offerings; split it",
+                      code="too_many_offerings")
     for supplier_id, services in services_by_supplier.items():
         if len(set(services)) != len(services):
             raise Invalid(f"supplier {supplier_id} offers the same service twice", code="duplicate_service")

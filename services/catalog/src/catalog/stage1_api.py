@@ -328,7 +328,8 @@ async def reinstate_supplier(agreement_id: str, supplier_id: str, body: ReasonIn
 @router.get("/agreements", response_model=AgreementPage, summary="Framework agreements, newest first")
 async def list_agreements(
     user: CurrentUser, db: DB,
-    category: Annotated[str | None, Query(description="Agreements covering this category or beneath it")] = None,
+    category: Annotated[str | None, Query(pattern=r"^C\d{2,8}$",
+                                          description="Agreements covering this category or beneath it")] = None,
     status: Annotated[Literal["scheduled", "active", "expired"] | None, Query()] = None,
     agreement_no: Annotated[str | None, Query(max_length=60)] = None,
     page: Annotated[int, Query(ge=1)] = 1,

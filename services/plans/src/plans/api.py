@@ -292,6 +292,10 @@ async def get_plan(plan_id: str, user: Purchaser, db: DB) -> PlanOut:
 @router.patch("/plans/{plan_id}", response_model=PlanOut,
               summary="Edit a plan: basic info, add / edit / remove lines (all or nothing)")
 async def update_plan(plan_id: str, body: PlanPatch, user: Purchaser, db: DB) -> PlanOut:
+    """A line's budget never goes below what it has reserved plus consumed; a used line is never removed
+    nor moved to another category; year and filing number are fixed once the plan is used (the plan
+    number stays as issued). Every change publishes PlanUpdated with the whole plan and the next
+    revision; a patch that changes nothing publishes nothing."""
     bind_context(plan_id=plan_id)
     basic = body.model_dump(include={"name", "year", "filing_no", "funding_source", "contact_name",
                                      "contact_phone", "purchaser_address"}, exclude_unset=True)
