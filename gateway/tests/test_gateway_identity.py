@@ -93,8 +93,10 @@ async def test_over_the_per_user_limit_is_a_429_with_retry_after(make_gateway, t
         own_route = await gw.get("/api/v1/me", headers=a)
     assert answers == [200, 200, 200]
     assert refused.status_code == 429
-    assert refused.headers["retry-after"] == "5"
-    assert refused.json() == {"error": {"code": "rate_limited", "message": "too many requests; try again in 5 s"}}
+    wait = int(refused.headers["retry-after"])
+    assert 1 <= wait <= 5  # one request every 5 s; less once time has passed since the burst
+    assert refused.json() == {"error": {"code": "rate_limited",
+                                        "message": f"too many requests; try again in {wait} s"}}
     assert refused.headers["x-request-id"]
     assert other_user.status_code == 200  # each user has a budget of their own
     assert own_route.status_code == 429  # the gateway's own routes count too
@@ -131,6 +133,6 @@ async def test_log_in_attempts_are_limited_per_account_and_address(make_gateway)
         other_account = await login(gw, "supplier-4", DEMO_PASSWORD)
     assert answers == [401, 401, 401]
     assert refused.status_code == 429  # even the right password waits: the limit comes before the check
-    assert refused.headers["retry-after"] == "60"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60  # one attempt a minute
     assert refused.json()["error"]["code"] == "rate_limited"
     assert other_account.status_code == 200

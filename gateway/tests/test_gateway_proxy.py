@@ -25,12 +25,13 @@ def auth(tokens, username="purchaser-a", org="11430000006100011A", role="purchas
     ("/api/v1/contracts/C1/seal", "contracts"), ("/api/v1/orders/O1/payments", "orders"),
 ])
 async def test_every_public_path_reaches_its_service_unchanged(gateway, stubs, tokens, path, service):
-    response = await gateway.post(path + "?q=%E7%89%A9%E4%B8%9A&page=2", json={"a": 1}, headers=auth(tokens))
+    headers = auth(tokens)
+    response = await gateway.post(path + "?q=%E7%89%A9%E4%B8%9A&page=2", json={"a": 1}, headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["service"] == service
     seen = stubs[service].seen[-1]
     assert (seen["method"], seen["raw_path"]) == ("POST", path + "?q=%E7%89%A9%E4%B8%9A&page=2")
-    assert seen["headers"]["Authorization"] == auth(tokens)["Authorization"]
+    assert seen["headers"]["Authorization"] == headers["Authorization"]
     assert response.json()["body_size"] == len(b'{"a":1}')
 
 

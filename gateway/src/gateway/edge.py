@@ -6,7 +6,8 @@
    the service decides (announcements are public).
 2. the per-user rate limit (per client address without a token): over it is a 429 with Retry-After.
 3. one access-log line per request (method, path, service, status, milliseconds), carrying the request
-   id that servicekit's RequestContextMiddleware bound just outside this layer."""
+   id that servicekit's RequestContextMiddleware bound just outside this layer;
+4. an error in these layers (outside FastAPI, so outside its error handler) is still a JSON 500."""
 
 from __future__ import annotations
 
@@ -85,6 +86,13 @@ class EdgeMiddleware:
 
         try:
             await self._handle(scope, receive, send_noting_status)
+        except Exception:
+            # These layers sit outside FastAPI (app.py): its error handler cannot answer for them.
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if status:
+                raise  # the status line is out: uvicorn cuts the connection
+            await send_error(send_noting_status, 500, "internal_error",
+                             "internal error; the request id names it in the logs")
         finally:
             if self.access_log:
                 log.info("%s %s %d", scope["method"], scope["path"], status,

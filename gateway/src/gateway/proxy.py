@@ -29,8 +29,10 @@ DROP_REQUEST = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b
 # Never passed back: hop-by-hop, and what the gateway's own server and middleware set.
 DROP_RESPONSE = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"trailer", b"upgrade",
                            b"server", b"date", b"x-request-id"})
-# Answers at least this large (or of unknown length) watch for the caller hanging up mid-download.
-WATCH_DOWNLOADS_FROM = 1024 * 1024
+# Answers up to this size are read whole before the status line goes out: one message to the caller, and
+# a service breaking off mid-answer is still a clean 502. Larger ones (or of unknown length) stream, and
+# watch for the caller hanging up mid-download.
+SMALL_ANSWER = 256 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -149,11 +151,20 @@ class ProxyMiddleware:
 
     async def _relay(self, response: Any, service: str, send: Any, receive: Any, *, body_done: bool) -> None:
         out = [(k, v) for k, v in response.raw_headers if k.lower() not in DROP_RESPONSE]
-        await send({"type": "http.response.start", "status": response.status, "headers": out})
         length = next((int(v) for k, v in out if k.lower() == b"content-length"), None)
+        if length is not None and length <= SMALL_ANSWER:
+            try:
+                body = await response.read()
+            except UpstreamError as failure:
+                await self._refuse(send, service, failure, None)
+                return
+            await send({"type": "http.response.start", "status": response.status, "headers": out})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await send({"type": "http.response.start", "status": response.status, "headers": out})
         caller_gone = asyncio.Event()
         watcher = None
-        if body_done and (length is None or length >= WATCH_DOWNLOADS_FROM):
+        if body_done:
             # uvicorn drops what is sent to a caller that hung up: notice it, stop reading the service.
             async def watch() -> None:
                 while (await receive())["type"] != "http.disconnect":

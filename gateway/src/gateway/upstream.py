@@ -35,6 +35,8 @@ class UpstreamResponse(Protocol):
 
     def chunks(self) -> AsyncIterator[bytes]: ...
 
+    async def read(self) -> bytes: ...
+
     async def close(self) -> None: ...
 
 
@@ -61,6 +63,14 @@ class _AiohttpResponse:
         try:
             async for chunk in self._response.content.iter_chunked(65536):
                 yield chunk
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise TimedOut(str(exc) or "read timed out") from exc
+        except aiohttp.ClientError as exc:
+            raise Unreachable(str(exc) or type(exc).__name__) from exc
+
+    async def read(self) -> bytes:
+        try:
+            return await self._response.read()
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise TimedOut(str(exc) or "read timed out") from exc
         except aiohttp.ClientError as exc:
@@ -132,6 +142,9 @@ class _HttpxResponse:
             raise TimedOut(str(exc) or "read timed out") from exc
         except httpx.HTTPError as exc:
             raise Unreachable(str(exc) or type(exc).__name__) from exc
+
+    async def read(self) -> bytes:
+        return b"".join([chunk async for chunk in self.chunks()])
 
     async def close(self) -> None:
         await self._response.aclose()
