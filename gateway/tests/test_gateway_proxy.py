@@ -41,6 +41,20 @@ async def test_a_path_no_service_owns_is_the_gateways_own_json_404(gateway):
     assert response.json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.parametrize("path", ["/api/v1/plans/../orders/O1", "/api/v1/plans/./x", "/api/v1/plans/.."])
+async def test_dot_segments_are_refused_before_any_service(gateway, stubs, path):
+    before = {name: len(stub.seen) for name, stub in stubs.items()}
+
+    async def on_body(received: int) -> bool:
+        return False
+
+    status, _ = await call_asgi(gateway.service.app, path, b"", on_body)  # as sent: httpx would resolve them
+    assert status == 400
+    encoded = await gateway.get("/api/v1/plans/%2E%2E/orders")
+    assert encoded.status_code == 400 and encoded.json()["error"]["code"] == "bad_request"
+    assert {name: len(stub.seen) for name, stub in stubs.items()} == before
+
+
 async def test_the_services_answer_comes_back_as_it_was(gateway, stubs):
     response = await gateway.get("/api/v1/orders/O404?status=404")
     assert response.status_code == 404

@@ -109,6 +109,10 @@ class ProxyMiddleware:
         if scope["type"] != "http" or (service := service_for(scope["path"])) is None:
             await self.app(scope, receive, send)
             return
+        if "/." in scope["path"] and any(part in (".", "..") for part in scope["path"].split("/")):
+            # A service would not resolve it, but no caller has a reason to send it either.
+            await send_error(send, 400, "bad_request", "the path may not contain '.' or '..' segments")
+            return
         context = current_context()
         request_id = context.get("request_id") or ""
         headers = forwarded_headers(scope, request_id, context.get("traceparent") or new_traceparent())
