@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import col, func, select
 
-from bidding import domain, workflow
+from bidding import domain, quotes, workflow
 from bidding.domain import Method, Status
 from bidding.store import AgreementRef, Announcement, Invitation, Project, Quote, ServiceRef, SupplierRef
 from bidding.views import (AnnouncementOut, AnnouncementPage, AnnouncementSummary, PreviewOut, ProjectOut, ProjectPage,
@@ -224,14 +224,14 @@ async def _view(db: DB, user: Principal, project_id: str, request: Request) -> P
         }
         if project.winning_quote_id:
             winner = await session.get(Quote, project.winning_quote_id)
-            extras["award"] = quote_out(winner, project, rank=1) if winner else None
+            extras["award"] = quote_out(winner, project.quantity, rank=1) if winner else None
         if user.is_("supplier"):
             mine = await session.get(Quote, workflow.quote_id_for(project.id, user.org_id))
-            extras["my_quote"] = quote_out(mine, project) if mine else None
+            extras["my_quote"] = quote_out(mine, project.quantity) if mine else None
             extras["my_services"] = [
-                {"service_id": o.service.service_id, "name": o.service.name, "unit": o.service.unit,
+                {"service_id": o.service_id, "name": o.service_name, "unit": o.unit,
                  "ceiling_amount": min(o.ceiling, project.ceiling_amount or o.ceiling)}
-                for o in await workflow.offers_of(session, project, user.org_id)]
+                for o in await quotes.offers_of(session, project, user.org_id)]
         elif project.closed_at is not None:
             count = (await session.exec(select(func.count()).select_from(Quote)
                                         .where(Quote.project_id == project.id))).one()
@@ -258,11 +258,9 @@ async def confirm_result(project_id: str, user: Purchaser, db: DB, request: Requ
 @router.post("/projects/{project_id}/quotes", status_code=201, response_model=QuoteOut,
              summary="报价: quote, or revise my quote within the window")
 async def submit_quote(project_id: str, body: QuoteIn, user: Supplier, db: DB, request: Request) -> QuoteOut:
-    quote = await workflow.submit_quote(db, user, project_id, body.amount, body.service_id, body.note,
-                                        _clock(request))
-    async with db.read() as session:
-        project = await session.get(Project, project_id)
-    return quote_out(quote, project)
+    quote, quantity = await quotes.submit_quote(db, user, project_id, body.amount, body.service_id, body.note,
+                                                _clock(request))
+    return quote_out(quote, quantity)
 
 
 @router.post("/projects/{project_id}/decline", response_model=ProjectOut,
@@ -281,17 +279,18 @@ async def list_quotes(project_id: str, user: CurrentUser, db: DB) -> QuotesOut:
         if user.is_("supplier"):
             mine = await session.get(Quote, workflow.quote_id_for(project.id, user.org_id))
             return QuotesOut(sealed=project.closed_at is None, closed_at=project.closed_at,
-                             quotes=[quote_out(mine, project)] if mine else [])
+                             quotes=[quote_out(mine, project.quantity)] if mine else [])
         if project.closed_at is None:
             when = f" at {domain.fmt_time(project.ends_at)}" if project.ends_at else ""
             raise Conflict(f"quotes are sealed until the window closes{when}", code="quotes_sealed")
         current = await workflow.standing(session, project)
         excluded = [q for q in await _all_quotes(session, project.id) if q.id in current.excluded]
-    ranked = [quote_out(q, project, rank=i) for i, q in enumerate(current.ranked, 1)]
+    ranked = [quote_out(q, project.quantity, rank=i) for i, q in enumerate(current.ranked, 1)]
     winner = next((q for q in ranked if q.id == project.winning_quote_id), None) if project.winning_quote_id else (
         ranked[0] if ranked and project.status == Status.AWAITING else None)
     return QuotesOut(sealed=False, closed_at=project.closed_at, proposed_winner=winner,
-                     quotes=ranked + [quote_out(q, project, excluded_reason=current.excluded[q.id]) for q in excluded])
+                     quotes=ranked + [quote_out(q, project.quantity, excluded_reason=current.excluded[q.id])
+                                      for q in excluded])
 
 
 async def _all_quotes(session: Any, project_id: str) -> list[Quote]:

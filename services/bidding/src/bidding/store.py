@@ -267,18 +267,6 @@ async def lock_project(session: AsyncSession, project_id: str, *, shared: bool =
     return (await session.exec(query.execution_options(populate_existing=True))).first()
 
 
-async def supplier_offerings(session: AsyncSession, agreement_id: str,
-                             supplier_id: str) -> list[tuple[OfferingRef, ServiceRef]]:
-    """A supplier's listed offerings under an agreement, with their services."""
-    rows = await session.exec(
-        select(OfferingRef, ServiceRef)
-        .join(ServiceRef, sa.and_(ServiceRef.agreement_id == OfferingRef.agreement_id,
-                                  ServiceRef.service_id == OfferingRef.service_id))
-        .where(OfferingRef.agreement_id == agreement_id, OfferingRef.supplier_id == supplier_id,
-               OfferingRef.listed.is_(True)))
-    return list(rows.all())
-
-
 async def listed_offerings(session: AsyncSession, agreement_id: str) -> list[tuple[OfferingRef, ServiceRef, SupplierRef]]:
     """Every listed offering of an agreement, with its service and its supplier."""
     rows = await session.exec(

@@ -4,6 +4,7 @@ Statuses carry the code and the label the platform shows; times are shown in Asi
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -147,12 +148,12 @@ def project_out(project: Project, *, viewer: str, now: datetime | None = None, *
         quotes_sealed=project.closed_at is None, window=window, **extras)
 
 
-def quote_out(quote: Quote, project: Project, *, rank: int | None = None,
+def quote_out(quote: Quote, quantity: Decimal, *, rank: int | None = None,
               excluded_reason: str | None = None) -> QuoteOut:
     return QuoteOut(
         id=quote.id, project_id=quote.project_id, supplier_id=quote.supplier_id, supplier_name=quote.supplier_name,
         service_id=quote.service_id, amount=quote.amount,
-        unit_price=domain.unit_price_of(quote.amount, project.quantity), ceiling_amount=quote.ceiling_amount,
+        unit_price=domain.unit_price_of(quote.amount, quantity), ceiling_amount=quote.ceiling_amount,
         quoted_at=quote.quoted_at, revision=quote.revision, note=quote.note, rank=rank,
         excluded_reason=excluded_reason)
 

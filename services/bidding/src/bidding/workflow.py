@@ -23,7 +23,7 @@ from bidding.announcements import AwardFacts, ProcurementFacts, Rendered, award_
 from bidding.domain import Command, Funds, Method, Status
 from bidding.store import (AgreementRef, Announcement, Invitation, OfferingRef, PlanLineRef, PlanRef, Project,
                            Quote, QuoteRevision, ServiceRef, SupplierRef, listed_offerings, lock_project, next_number,
-                           project_quotes, supplier_offerings, suspended_suppliers)
+                           project_quotes, suspended_suppliers)
 from contracts_schema.events.base import Party
 from contracts_schema.events.bidding import (AnnouncementPublished, BiddingClosed, ProjectFailed, ProjectPublished,
                                              ProjectTerminated, QuotingOpened, ResultConfirmed)
@@ -75,22 +75,30 @@ def _check_quantity(quantity: Decimal, line: PlanLineRef) -> None:
                       f"{line.unit})", code="quantity_above_plan")
 
 
-def _tiers(offering: OfferingRef) -> list[domain.Tier]:
-    return [domain.Tier(Decimal(str(t["min_quantity"])), Decimal(str(t["unit_price"])))
-            for t in offering.discount_tiers]
-
-
-def offering_ceiling(offering: OfferingRef, quantity: Decimal) -> Decimal:
-    return domain.ceiling_amount(offering.agreement_price, _tiers(offering), quantity)
+def offering_ceiling(agreement_price: Decimal, discount_tiers: list[dict[str, str]], quantity: Decimal) -> Decimal:
+    tiers = [domain.Tier(Decimal(str(t["min_quantity"])), Decimal(str(t["unit_price"]))) for t in discount_tiers]
+    return domain.ceiling_amount(agreement_price, tiers, quantity)
 
 
 @dataclass(frozen=True)
 class Offer:
-    """What one supplier may quote with on a project: a listed service of the project's category."""
+    """What one supplier may quote with on a project: a listed service it offers, with its ceiling
+    (its agreement price, volume discounts applied, × the quantity)."""
 
-    offering: OfferingRef
-    service: ServiceRef
+    offering_id: str
+    service_id: str
+    service_name: str
+    unit: str
     ceiling: Decimal
+
+
+def serves(method: str, category_code: str, chosen_service_id: str | None, service_id: str,
+           service_category: str) -> bool:
+    """Whether a service answers the project: the chosen one (direct selection), or any of the
+    project's category (secondary bidding)."""
+    if method == Method.DIRECT:
+        return service_id == chosen_service_id
+    return domain.category_matches(category_code, service_category)
 
 
 async def eligible_offers(session: AsyncSession, project: Project) -> dict[str, list[Offer]]:
@@ -98,24 +106,13 @@ async def eligible_offers(session: AsyncSession, project: Project) -> dict[str, 
     service in the project's category (二次竞价 invites them all)."""
     out: dict[str, list[Offer]] = {}
     for offering, service, supplier in await listed_offerings(session, project.agreement_id):
-        if supplier.status != "active" or not domain.category_matches(project.category_code, service.category_code):
+        if supplier.status != "active" or not serves(project.method, project.category_code, project.service_id,
+                                                     service.service_id, service.category_code):
             continue
-        out.setdefault(supplier.supplier_id, []).append(
-            Offer(offering, service, offering_ceiling(offering, project.quantity)))
+        out.setdefault(supplier.supplier_id, []).append(Offer(
+            offering.offering_id, service.service_id, service.name, service.unit,
+            offering_ceiling(offering.agreement_price, offering.discount_tiers, project.quantity)))
     return out
-
-
-async def offers_of(session: AsyncSession, project: Project, supplier_id: str) -> list[Offer]:
-    """The offers a supplier may quote with on this project (direct selection: the chosen service)."""
-    offers = []
-    for offering, service in await supplier_offerings(session, project.agreement_id, supplier_id):
-        if project.method == Method.DIRECT and service.service_id != project.service_id:
-            continue
-        if project.method == Method.SECONDARY and not domain.category_matches(project.category_code,
-                                                                                service.category_code):
-            continue
-        offers.append(Offer(offering, service, offering_ceiling(offering, project.quantity)))
-    return offers
 
 
 def _party_of_purchaser(project: Project) -> Party:
@@ -169,7 +166,7 @@ async def create_direct_selection(db: Database, user: Principal, data: DirectSel
             raise Invalid(f"the service's category {service.category_code} does not match plan line {line.line_no}'s "
                           f"category {line.category_code}", code="category_mismatch")
         _check_quantity(data.quantity, line)
-        ceiling = offering_ceiling(offering, data.quantity)
+        ceiling = offering_ceiling(offering.agreement_price, offering.discount_tiers, data.quantity)
 
         project_id = f"PJ{uuid4().hex[:16]}"
         bind_context(project_id=project_id)
@@ -485,7 +482,7 @@ async def open_if_due(db: Database, project_id: str, clock: Clock) -> None:
             session.add(project)
 
 
-# --- quotes (报价) -----------------------------------------------------------------------------------
+# --- the chosen supplier declines (direct selection) ---------------------------------------------------
 
 def quote_id_for(project_id: str, supplier_id: str) -> str:
     """One quote per supplier and project; revisions keep its id."""
@@ -498,78 +495,6 @@ async def invited_project(session: AsyncSession, user: Principal, project_id: st
     if project is None or await session.get(Invitation, (project_id, user.org_id)) is None:
         raise NotFound(f"project {project_id} not found")
     return project
-
-
-async def submit_quote(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
-                       note: str, clock: Clock) -> Quote:
-    """A supplier quotes, or revises its quote: sealed until the close; its latest counts with its time."""
-    async with db.read() as session:
-        project = await invited_project(session, user, project_id)
-    bind_context(project_id=project_id)
-    if project.ends_at is not None:
-        domain.check_quote_time(clock(), project.starts_at, project.ends_at)  # refuse early, before any lock
-        if domain.due_action(project.method, project.status, project.funds, project.starts_at, project.ends_at,
-                             clock()) == domain.Due.OPEN:
-            await open_if_due(db, project_id, clock)
-    async with db.transaction() as session:
-        # Secondary bidding: quotes share the row lock (they run side by side); the close waits for them.
-        project = await lock_project(session, project_id, shared=project.method == Method.SECONDARY)
-        assert project is not None
-        now = clock()
-        domain.check_quote_time(now, project.starts_at, project.ends_at)
-        status = domain.next_status(project.method, project.status, Command.QUOTE)
-        supplier = await session.get(SupplierRef, (project.agreement_id, user.org_id))
-        if supplier is None or supplier.status != "active":
-            raise Forbidden(f"your qualification under this agreement is suspended: {supplier.status_reason if supplier else ''}",
-                            code="supplier_suspended")
-        offer = _choose_offer(await offers_of(session, project, user.org_id), service_id)
-        ceiling = min(offer.ceiling, project.ceiling_amount or offer.ceiling)
-        amount = domain.check_quote_amount(amount, ceiling)
-        quote_id = quote_id_for(project.id, user.org_id)
-        revision = QuoteRevision(quote_id=quote_id, project_id=project.id, supplier_id=user.org_id,
-                                 offering_id=offer.offering.offering_id, amount=amount, quoted_at=now)
-        session.add(revision)
-        await session.flush()
-        await _upsert_quote(session, dict(
-            id=quote_id, project_id=project.id, supplier_id=user.org_id, supplier_name=supplier.name,
-            offering_id=offer.offering.offering_id, service_id=offer.service.service_id, amount=amount,
-            ceiling_amount=ceiling, quoted_at=now, seq=revision.id, revision=1, note=note, excluded_reason=""))
-        if status != project.status:  # direct selection: the quote moves the project to 结果待确认
-            project.status, project.closed_at, project.updated_at = status, now, now
-            session.add(project)
-        quote = (await session.exec(select(Quote).where(Quote.id == quote_id)
-                                    .execution_options(populate_existing=True))).one()
-    log.info("quote recorded", extra={"supplier_id": user.org_id, "revision": quote.revision})
-    return quote
-
-
-def _choose_offer(offers: list[Offer], service_id: str | None) -> Offer:
-    if not offers:
-        raise Forbidden("you have no listed service this project asks for", code="service_not_listed")
-    if service_id is not None:
-        for offer in offers:
-            if offer.service.service_id == service_id:
-                return offer
-        raise Invalid(f"service {service_id} is not one of your listed services for this project",
-                      code="service_not_listed")
-    if len(offers) > 1:
-        names = ", ".join(f"{o.service.service_id} ({o.service.name})" for o in offers)
-        raise Invalid(f"you list several services for this project: say which one you quote with (service_id: {names})",
-                      code="service_required")
-    return offers[0]
-
-
-async def _upsert_quote(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Insert, or replace with a newer revision (never with an older one that committed late)."""
-    table = Quote.__table__
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(**values)
-    changed = {k: insert.excluded[k] for k in ("supplier_name", "offering_id", "service_id", "amount",
-                                               "ceiling_amount", "quoted_at", "seq", "note")}
-    await session.exec(insert.on_conflict_do_update(
-        index_elements=[table.c.project_id, table.c.supplier_id],
-        set_={**changed, "revision": table.c.revision + 1},
-        where=table.c.seq < insert.excluded.seq))
 
 
 async def decline(db: Database, user: Principal, project_id: str, reason: str, now: datetime) -> Project:
@@ -627,7 +552,8 @@ async def confirm_result(db: Database, user: Principal, project_id: str, quote_i
         service = await session.get(ServiceRef, (project.agreement_id, winner.service_id))
         offering = await session.get(OfferingRef, winner.offering_id)
         assert supplier is not None and service is not None
-        if offering is not None and winner.amount > offering_ceiling(offering, project.quantity):
+        if offering is not None and winner.amount > offering_ceiling(offering.agreement_price,
+                                                                    offering.discount_tiers, project.quantity):
             raise Conflict(f"the quote {winner.amount:.2f} is now above the agreement price × quantity",
                            code="above_ceiling")
         unit_price = domain.unit_price_of(winner.amount, project.quantity)

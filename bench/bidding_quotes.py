@@ -1,0 +1,226 @@
+"""200 suppliers quoting within one second on one secondary bidding, directly against bidding.
+
+Starts the embedded broker (or uses KAFKA_BOOTSTRAP_SERVERS) and the bidding service as a real
+process (SQLite, or PostgreSQL when TEST_DATABASE_URL is set). Feeds it, through the broker as catalog
+and plans would, an agreement shortlisting N suppliers that all list one service, a plan, and later the
+plan's funds reservation. The purchaser publishes a secondary bidding over HTTP; once bidding's timer
+has opened the window, every supplier quotes once, the N requests spread evenly over one second (each
+with its own token, as the gateway would have minted it). After bidding's timer closes the window the
+purchaser reads the quotes. Prints the quote latency (p50, p90, p99, max; target p99 ≤ 200 ms), whether
+every quote was recorded, and whether the ranking and the proposed winner are right (lowest amount,
+a tie to the earlier quote).
+
+    uv run python bench/bidding_quotes.py [--suppliers 200] [--spread 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from contracts_schema.envelope import Envelope, encode_headers
+from contracts_schema.events import Event
+from contracts_schema.events.catalog import AgreementPublished, Offering, ServiceItem, ShortlistedSupplier
+from contracts_schema.events.plans import PlanCreated, PlanFundsReserved, PlanLineSnapshot
+from devstack.keys import ensure_jwt_keys
+from devstack.stack import LocalStack
+from devstack.testing import service_databases, test_broker
+from servicekit.testing import TokenFactory
+
+PURCHASER = "11430000006100011A"
+AGREEMENT, PLAN = "AG-BENCH-QUOTES", "PL-BENCH-QUOTES"
+
+
+def supplier_ids(n: int) -> list[str]:
+    return [f"9143010000BENCH{i:03d}" for i in range(1, n + 1)]
+
+
+def catalog_and_plan(n: int) -> list[Event]:
+    now = datetime.now(timezone.utc)
+    today = now.date()
+    agreement = AgreementPublished(
+        agreement_id=AGREEMENT, agreement_no="HNKJ-BENCH-001", name="基准测试物业服务框架协议", agency_org_id="AGENCY",
+        agency_name="湖南省政府采购中心", category_code="C1204", category_name="物业管理服务",
+        valid_from=today - timedelta(days=1), valid_to=today + timedelta(days=365),
+        methods=["direct_selection", "secondary_bidding"], contract_template="{service_name}",
+        suppliers=[ShortlistedSupplier(supplier_id=s, name=f"基准供应商{i}", address=f"长沙市{i}号")
+                   for i, s in enumerate(supplier_ids(n), 1)],
+        services=[ServiceItem(service_id="SV-BENCH", category_code="C120401", category_name="物业管理",
+                              name="办公楼物业管理服务", unit="月")],
+        offerings=[Offering(offering_id=f"OF-BENCH-{i}", service_id="SV-BENCH", supplier_id=s,
+                            agreement_price=Decimal("30000.00"), listed=True)
+                   for i, s in enumerate(supplier_ids(n), 1)],
+        published_at=now)
+    plan = PlanCreated(
+        plan_id=PLAN, plan_no="JH-BENCH", purchaser_org_id=PURCHASER, purchaser_name="湖南省教育厅",
+        purchaser_address="长沙市开福区湘江中路 2 段 116 号", name="基准测试计划", year=today.year,
+        filing_no=f"湘财采备〔{today.year}〕00001", funding_source="财政拨款", contact_name="李明",
+        contact_phone="0731-84710001", created_at=now,
+        lines=[PlanLineSnapshot(line_id=f"{PLAN}-1", line_no=1, category_code="C120401", item_name="办公楼物业管理",
+                                quantity=Decimal(12), unit="月", budget_amount=Decimal("400000.00"))])
+    return [agreement, plan]
+
+
+async def produce(bootstrap: str, events: list[Event]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False,
+                                max_request_size=10 * 1024 * 1024)
+    await producer.start()
+    try:
+        for event in events:
+            envelope = Envelope(type=event.ce_type(), source=f"/hunan-framework/{event.context}",
+                                subject=event.aggregate_id, sequence=1)
+            await producer.send_and_wait(event.topic(), event.model_dump_json().encode(), key=event.aggregate_id.encode(),
+                                         headers=[(k, v.encode()) for k, v in encode_headers(envelope).items()])
+    finally:
+        await producer.stop()
+
+
+async def wait_until(check, what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := await check()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:g}s")
+        await asyncio.sleep(0.1)
+    return result
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def run(url: str, bootstrap: str, tokens: TokenFactory, n: int, spread: float) -> int:
+    purchaser = tokens.headers("purchaser-a", PURCHASER, "purchaser", "湖南省教育厅")
+    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
+        await produce(bootstrap, catalog_and_plan(n))
+
+        async def read_models_ready() -> bool:
+            r = await http.post("/api/v1/projects/secondary-biddings", headers=purchaser, json=draft_body)
+            if r.status_code == 201:
+                ready.append(r.json())
+                return True
+            if r.json()["error"]["code"] not in ("unknown_plan", "unknown_agreement", "unknown_plan_line"):
+                raise RuntimeError(r.text)
+            return False
+
+        draft_body = {"name": "基准测试二次竞价", "category_code": "C120401", "agreement_id": AGREEMENT, "plan_id": PLAN,
+                      "plan_line_id": f"{PLAN}-1", "requirements": "基准测试", "contact_name": "李明",
+                      "contact_phone": "13800000001"}
+        ready: list[dict[str, Any]] = []
+        await wait_until(read_models_ready, "bidding learned the agreement and the plan")
+        project = ready[0]
+        pid = project["id"]
+        window = 20
+        starts = datetime.now(timezone.utc) + timedelta(seconds=1)
+        r = await http.post(f"/api/v1/projects/{pid}/publish", headers=purchaser,
+                            json={"starts_at": starts.isoformat(), "duration_seconds": window})
+        r.raise_for_status()
+        project = r.json()
+        await produce(bootstrap, [PlanFundsReserved(
+            plan_id=PLAN, line_id=f"{PLAN}-1", project_id=pid, amount=Decimal(project["ceiling_amount"]),
+            line_remaining=Decimal("40000.00"), filing_no=project["filing_no"], reserved_at=datetime.now(timezone.utc))])
+
+        async def opened() -> bool:
+            return (await http.get(f"/api/v1/projects/{pid}", headers=purchaser)).json()["status"] == "quoting"
+
+        await wait_until(opened, "bidding's timer opened the window")
+        print(f"window open; {n} suppliers quote within {spread:g} s...", flush=True)
+
+        rng = random.Random(20260302)
+        amounts = {s: f"{rng.randint(2000, 2400) * 100}.00" for s in supplier_ids(n)}  # plenty of ties
+        requests = {s: ({**tokens.headers(f"bench-{s}", s, "supplier", s), "Content-Type": "application/json"},
+                        json.dumps({"amount": amounts[s]}).encode()) for s in supplier_ids(n)}  # made beforehand
+        latencies: list[float] = []
+        answers: dict[str, dict[str, Any]] = {}
+        failures: list[str] = []
+        # aiohttp, one connection per supplier opened beforehand: the client should cost the machine
+        # (two cores, shared with the server) as little as possible
+        connector = aiohttp.TCPConnector(limit=n + 10)
+        async with aiohttp.ClientSession(base_url=url, connector=connector) as client:
+            await asyncio.gather(*(client.get("/healthz") for _ in range(n)))
+            t0 = time.perf_counter()
+
+            async def quote(i: int, supplier: str) -> None:
+                await asyncio.sleep(max(0.0, t0 + spread * i / n - time.perf_counter()))
+                headers, body = requests[supplier]
+                began = time.perf_counter()
+                async with client.post(f"/api/v1/projects/{pid}/quotes", headers=headers, data=body) as r:
+                    payload = await r.read()
+                latencies.append((time.perf_counter() - began) * 1000)
+                if r.status == 201:
+                    answers[supplier] = json.loads(payload)
+                else:
+                    failures.append(f"{supplier}: {r.status} {payload[:200]!r}")
+
+            await asyncio.gather(*(quote(i, s) for i, s in enumerate(supplier_ids(n))))
+            offered = time.perf_counter() - t0
+
+        async def closed() -> bool:
+            return (await http.get(f"/api/v1/projects/{pid}", headers=purchaser)).json()["status"] == "awaiting_confirmation"
+
+        print("waiting for bidding's timer to close the window...", flush=True)
+        await wait_until(closed, "bidding's timer closed the window", timeout=window + 30)
+        result = (await http.get(f"/api/v1/projects/{pid}/quotes", headers=purchaser)).json()
+
+    recorded = {q["supplier_id"]: q for q in result["quotes"]}
+    every_recorded = len(recorded) == n and not failures and all(
+        recorded[s]["amount"] == amounts[s] for s in supplier_ids(n))
+    def key(q: dict[str, Any]) -> tuple[Decimal, datetime]:
+        return Decimal(q["amount"]), datetime.fromisoformat(q["quoted_at"])
+    expected_order = sorted(answers.values(), key=key)
+    ranked = result["quotes"]
+    ranking_ok = ([q["supplier_id"] for q in ranked] == [q["supplier_id"] for q in expected_order]
+                  and all(key(a) <= key(b) for a, b in zip(ranked, ranked[1:]))
+                  and result["proposed_winner"]["supplier_id"] == expected_order[0]["supplier_id"])
+    lowest = min(Decimal(a) for a in amounts.values())
+    ties = sum(1 for a in amounts.values() if Decimal(a) == lowest)
+
+    print(f"\nquotes on one project: {n} suppliers within {offered:.2f} s ({n / offered:.0f} quotes/s offered)")
+    print(f"  p50 {percentile(latencies, 50):6.1f} ms")
+    print(f"  p90 {percentile(latencies, 90):6.1f} ms")
+    print(f"  p99 {percentile(latencies, 99):6.1f} ms   (target ≤ 200)")
+    print(f"  max {max(latencies):6.1f} ms   mean {statistics.mean(latencies):.1f} ms")
+    print(f"  every quote recorded: {every_recorded} ({len(recorded)}/{n}, {len(failures)} refused)")
+    print(f"  ranking correct: {ranking_ok} (lowest {lowest:.2f} quoted by {ties}, earliest of them proposed)")
+    for failure in failures[:5]:
+        print(f"  refused: {failure}")
+    return 0 if every_recorded and ranking_ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suppliers", type=int, default=200)
+    parser.add_argument("--spread", type=float, default=1.0, help="seconds over which the quotes are sent")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-quotes-"))
+    private_key, public_key = ensure_jwt_keys(workdir / "keys")
+    tokens = TokenFactory(private_key.read_text(), public_key.read_text())
+    with test_broker(workdir) as bootstrap, service_databases(("bidding",), workdir) as urls:
+        stack = LocalStack(workdir, bootstrap, urls, public_key, private_key, names=("bidding",),
+                           extra_env={"bidding": {"LOG_LEVEL": "WARNING", "BIDDING_MIN_DURATION_SECONDS": "1",
+                                                  "BIDDING_TIMER_INTERVAL": "0.1"}})
+        try:
+            stack.start_all()
+            print(f"bidding up ({'PostgreSQL' if 'postgresql' in urls['bidding'] else 'SQLite'})", flush=True)
+            return asyncio.run(run(stack.url("bidding"), bootstrap, tokens, args.suppliers, args.spread))
+        finally:
+            stack.stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Quotes (报价): the one path that carries load (a whole market quoting in a window's last minute), so
+it is written in plain SQL statements built once — one transaction of six statements a quote —
+rather than through the ORM. The rules are the same ones (domain.py); only the plumbing is leaner.
+
+Sealed: a quote is stored, never shown to anyone but its supplier until the close. A supplier may
+revise its quote within the window; its latest counts, with its time. Every revision is kept
+(quote_revisions), and its id orders arrivals on the server (the tie-break of identical times)."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bidding import domain
+from bidding.domain import Command, Method
+from bidding.store import Invitation, OfferingRef, Project, Quote, QuoteRevision, ServiceRef, SupplierRef
+from bidding.workflow import Clock, Offer, offering_ceiling, open_if_due, quote_id_for, serves
+from servicekit.auth import Principal
+from servicekit.db import Database
+from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
+from servicekit.logging import bind_context
+
+log = logging.getLogger("bidding.quotes")
+
+P, I, S, O, V = (t.__table__.c for t in (Project, Invitation, SupplierRef, OfferingRef, ServiceRef))
+Q, R = Quote.__table__, QuoteRevision.__table__
+
+# 1. without a lock: may this supplier quote on it, and has the window ended?
+_INVITED = (sa.select(P.method, P.status, P.funds, P.starts_at, P.ends_at)
+            .join_from(Project.__table__, Invitation.__table__,
+                       sa.and_(I.project_id == P.id, I.supplier_id == sa.bindparam("supplier_id")))
+            .where(P.id == sa.bindparam("project_id")))
+# 2. the project, row-locked: FOR SHARE (secondary bidding: quotes side by side, the close waits for
+#    them) or FOR UPDATE (direct selection: the quote changes the project)
+_PROJECT = sa.select(P.id, P.method, P.status, P.starts_at, P.ends_at, P.agreement_id, P.category_code,
+                     P.service_id, P.quantity, P.ceiling_amount).where(P.id == sa.bindparam("project_id"))
+_PROJECT_SHARED, _PROJECT_EXCLUSIVE = _PROJECT.with_for_update(read=True), _PROJECT.with_for_update()
+# 3. the supplier's standing and its listed offers under the agreement
+_CONTEXT = (sa.select(S.name, S.status, S.status_reason, O.offering_id, O.agreement_price, O.discount_tiers,
+                      V.service_id, V.name.label("service_name"), V.unit, V.category_code)
+            .select_from(SupplierRef.__table__)
+            .outerjoin(OfferingRef.__table__, sa.and_(O.agreement_id == S.agreement_id, O.supplier_id == S.supplier_id,
+                                                      O.listed.is_(True)))
+            .outerjoin(ServiceRef.__table__, sa.and_(V.agreement_id == O.agreement_id, V.service_id == O.service_id))
+            .where(S.agreement_id == sa.bindparam("agreement_id"), S.supplier_id == sa.bindparam("supplier_id")))
+# 4. the revision (its id is the arrival order), 5. the quote: insert, or replace with a newer revision
+_REVISION = sa.insert(R).returning(R.c.id)
+_UPDATED = ("supplier_name", "offering_id", "service_id", "amount", "ceiling_amount", "quoted_at", "seq", "note")
+
+
+def _upsert(dialect: str) -> Any:
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Q)
+    return insert.on_conflict_do_update(
+        index_elements=[Q.c.project_id, Q.c.supplier_id],
+        set_={**{k: insert.excluded[k] for k in _UPDATED}, "revision": Q.c.revision + 1},
+        where=Q.c.seq < insert.excluded.seq,  # never overwritten by an older revision that committed late
+    ).returning(Q.c.revision)
+
+
+_UPSERT = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+class _OpensFirst(Exception):
+    """The window's start has come but the timer has not opened it yet."""
+
+
+async def submit_quote(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
+                       note: str, clock: Clock) -> tuple[Quote, Decimal]:
+    """A supplier quotes or revises its quote. Returns the quote as stored and the project's quantity."""
+    bind_context(project_id=project_id)
+    try:
+        return await _record(db, user, project_id, amount, service_id, note, clock)
+    except _OpensFirst:
+        await open_if_due(db, project_id, clock)  # the start came before the timer's tick
+        return await _record(db, user, project_id, amount, service_id, note, clock)
+
+
+async def _record(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
+                  note: str, clock: Clock) -> tuple[Quote, Decimal]:
+    ids = {"project_id": project_id, "supplier_id": user.org_id}
+    async with db.transaction() as session:
+        invited = (await session.exec(_INVITED, params=ids)).first()
+        if invited is None:
+            raise NotFound(f"project {project_id} not found")
+        # A late quote is refused before the row lock is taken (the timer's close must not find it held).
+        domain.check_quote_time(clock(), invited.starts_at, invited.ends_at)
+        if domain.due_action(invited.method, invited.status, invited.funds, invited.starts_at, invited.ends_at,
+                             clock()) == domain.Due.OPEN:
+            raise _OpensFirst
+        locking = _PROJECT_SHARED if invited.method == Method.SECONDARY else _PROJECT_EXCLUSIVE
+        project = (await session.exec(locking, params=ids)).one()
+        now = clock()
+        domain.check_quote_time(now, project.starts_at, project.ends_at)
+        next_status = domain.next_status(project.method, project.status, Command.QUOTE)
+        supplier_name, offers = await _standing(session, project, user.org_id)
+        offer = choose_offer(offers, service_id)
+        ceiling = min(offer.ceiling, project.ceiling_amount or offer.ceiling)
+        amount = domain.check_quote_amount(amount, ceiling)
+        quote = Quote(id=quote_id_for(project_id, user.org_id), project_id=project_id, supplier_id=user.org_id,
+                      supplier_name=supplier_name, offering_id=offer.offering_id, service_id=offer.service_id,
+                      amount=amount, ceiling_amount=ceiling, quoted_at=now, seq=0, revision=1, note=note,
+                      excluded_reason="")
+        quote.seq = (await session.exec(_REVISION, params={
+            "quote_id": quote.id, "project_id": project_id, "supplier_id": user.org_id,
+            "offering_id": offer.offering_id, "amount": amount, "quoted_at": now})).scalar_one()
+        stored = (await session.exec(_UPSERT[db.engine.dialect.name],
+                                     params={c.name: getattr(quote, c.name) for c in Q.columns})).first()
+        if stored is None:
+            raise Conflict("a newer quote of yours arrived meanwhile; it stands", code="superseded")
+        quote.revision = stored.revision
+        if next_status != project.status:  # direct selection: the quote moves the project to 结果待确认
+            await session.exec(sa.update(Project.__table__).where(P.id == project_id)
+                               .values(status=next_status, closed_at=now, updated_at=now))
+    log.info("quote recorded", extra={"supplier_id": user.org_id, "revision": quote.revision})
+    return quote, project.quantity
+
+
+async def _standing(session: AsyncSession, project: Any, supplier_id: str) -> tuple[str, list[Offer]]:
+    """The supplier's name and offers; refused if it is not in good standing under the agreement."""
+    rows = (await session.exec(_CONTEXT, params={"agreement_id": project.agreement_id,
+                                                 "supplier_id": supplier_id})).all()
+    if not rows or rows[0].status != "active":
+        reason = rows[0].status_reason if rows else "not shortlisted under this agreement"
+        raise Forbidden(f"your qualification under this agreement is suspended: {reason}", code="supplier_suspended")
+    return rows[0].name, _offers(rows, project)
+
+
+def _offers(rows: list[Any], project: Any) -> list[Offer]:
+    return [Offer(r.offering_id, r.service_id, r.service_name, r.unit,
+                  offering_ceiling(r.agreement_price, r.discount_tiers, project.quantity))
+            for r in rows if r.service_id is not None
+            and serves(project.method, project.category_code, project.service_id, r.service_id, r.category_code)]
+
+
+async def offers_of(session: AsyncSession, project: Project, supplier_id: str) -> list[Offer]:
+    """What a supplier may quote with on this project, with its ceilings (shown to the supplier)."""
+    rows = (await session.exec(_CONTEXT, params={"agreement_id": project.agreement_id,
+                                                 "supplier_id": supplier_id})).all()
+    return _offers(rows, project)
+
+
+def choose_offer(offers: list[Offer], service_id: str | None) -> Offer:
+    if not offers:
+        raise Forbidden("you have no listed service this project asks for", code="service_not_listed")
+    if service_id is not None:
+        for offer in offers:
+            if offer.service_id == service_id:
+                return offer
+        raise Invalid(f"service {service_id} is not one of your listed services for this project",
+                      code="service_not_listed")
+    if len(offers) > 1:
+        names = ", ".join(f"{o.service_id} ({o.service_name})" for o in offers)
+        raise Invalid(f"you list several services for this project: say which one you quote with (service_id: {names})",
+                      code="service_required")
+    return offers[0]
+
