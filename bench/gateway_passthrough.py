@@ -324,6 +324,12 @@ def main() -> int:
                 results = {label: {c: median(runs) for c, runs in by_clients.items()}
                            for label, by_clients in by_label.items()}
                 report(title, results, next(iter(results)), args.connections)
+            aio, hx = (results[label] for label in list(variants)[:2])  # the minimal upstream's figures
+            faster = "aiohttp" if aio[args.connections].rps >= hx[args.connections].rps else "httpx"
+            print(f"\nupstream client, minimal upstream, {args.connections} clients: aiohttp "
+                  f"{aio[args.connections].rps:,.0f} req/s, httpx {hx[args.connections].rps:,.0f} req/s; one client "
+                  f"p50 {aio[1].p50_ms:.2f} vs {hx[1].p50_ms:.2f} ms -> {faster} is faster "
+                  f"(the gateway's default UPSTREAM_CLIENT is aiohttp)")
             print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
         finally:
             for process in children:
