@@ -118,8 +118,7 @@ class ProxyMiddleware:
         headers = forwarded_headers(scope, request_id, context.get("traceparent") or new_traceparent())
         declared = _declared_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            await send_error(send, 413, "too_large", f"the request body is larger than the "
-                                                     f"{self.max_body_bytes // (1024 * 1024)} MiB allowed")
+            await self._too_large(send)
             return
         has_body = bool(declared) or header(scope, b"transfer-encoding") is not None
         body = RequestBody(receive, self.max_body_bytes) if has_body else None
@@ -137,13 +136,16 @@ class ProxyMiddleware:
         finally:
             await response.close()
 
+    async def _too_large(self, send: Any) -> None:
+        await send_error(send, 413, "too_large", f"the request body is larger than the "
+                                                 f"{self.max_body_bytes / (1024 * 1024):g} MiB allowed")
+
     async def _refuse(self, send: Any, service: str, failure: Exception, body: RequestBody | None) -> None:
         # A client library may wrap what the body stream raised: the body's own record is the truth.
         if body is not None and body.caller_gone:
             log.info("the caller hung up during the upload to %s", service)
         elif body is not None and body.too_large:
-            await send_error(send, 413, "too_large", f"the request body is larger than the "
-                                                     f"{self.max_body_bytes // (1024 * 1024)} MiB allowed")
+            await self._too_large(send)
         elif isinstance(failure, TimedOut):
             log.warning("%s service did not answer in time: %s", service, failure, extra={"upstream": service})
             await send_error(send, 504, "service_timeout", f"the {service} service did not answer in time; "
