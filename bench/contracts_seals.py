@@ -2,7 +2,7 @@
 (or TEST_DATABASE_URL): drafting a contract from ResultConfirmed (PDF rendered and stored), sealing
 (scrypt at the production cost + ECDSA), and verifying a sealed contract. Prints p50/p99 in ms.
 
-    uv run --no-sync python services/contracts/bench/bench_seals.py [rounds]
+    uv run --no-sync python bench/contracts_seals.py [rounds]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 TEST_DATABASE_URL) and local file storage: order creation from ResultConfirmed, acceptance report
 upload, payment voucher upload, and a streamed download. Prints p50/p99 in ms.
 
-    uv run --no-sync python services/orders/bench/bench_uploads.py [rounds] [file_kib]
+    uv run --no-sync python bench/orders_uploads.py [rounds] [file_kib]
 """
 
 from __future__ import annotations
