@@ -71,6 +71,13 @@ async def test_an_expired_token_is_refused_at_the_edge_before_any_service(gatewa
     assert len(stubs["plans"].seen) == before
 
 
+async def test_logging_in_with_an_old_token_still_attached_works(gateway, tokens):
+    expired = tokens.token("purchaser-a", PURCHASER_A.org_id, "purchaser", ttl=-10)
+    response = await gateway.post("/api/v1/auth/token", data={"username": "purchaser-a", "password": DEMO_PASSWORD},
+                                  headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 200, response.text
+
+
 async def test_a_forged_token_is_refused_at_the_edge(gateway, stubs):
     from servicekit.testing import TokenFactory
 

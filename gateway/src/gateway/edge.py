@@ -27,6 +27,8 @@ from servicekit.logging import bind_context
 
 log = logging.getLogger("gateway.access")
 
+LOGIN_PATH = "/api/v1/auth/token"
+
 
 class TokenCache:
     """Verified tokens → principal, until each token's own expiry; bounded."""
@@ -101,7 +103,8 @@ class EdgeMiddleware:
 
     async def _handle(self, scope: dict, receive: Any, send: Any) -> None:
         username = None
-        token = bearer(scope)
+        # Logging in needs no token: an old one a frontend still sends along must not stand in the way.
+        token = bearer(scope) if scope["path"] != LOGIN_PATH else None
         if token is not None:
             try:
                 principal = self.tokens.principal(token)
