@@ -68,7 +68,15 @@ def test_gateway_reaches_every_service_and_waits_for_it():
         assert gateway["depends_on"][spec.name]["condition"] == "service_healthy"
     assert gateway["ports"] == ["${GATEWAY_PORT:-8000}:8000"]
     assert {"jwt_private_key", "jwt_public_key"} <= set(gateway["secrets"])
-    assert set(COMPOSE["secrets"]) == {"jwt_private_key", "jwt_public_key"}
+    assert set(COMPOSE["secrets"]) == {"jwt_private_key", "jwt_public_key", "ca_cert", "ca_key"}
+
+
+def test_contracts_seal_with_the_platform_ca_from_secrets_not_a_demo_ca():
+    contracts = CONTAINERS["contracts"]
+    assert contracts["environment"]["CA_CERT_FILE"] == "/run/secrets/ca_cert"
+    assert contracts["environment"]["CA_KEY_FILE"] == "/run/secrets/ca_key"
+    assert contracts["environment"]["DEMO_CA_PASSWORD"] == ""
+    assert {"ca_cert", "ca_key"} <= set(contracts["secrets"])
 
 
 def test_kafka_runs_in_kraft_mode_and_every_infrastructure_piece_is_health_checked():
