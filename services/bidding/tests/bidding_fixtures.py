@@ -220,8 +220,10 @@ class World:
         """A secondary bidding whose window is open now."""
         project = await self.published(**kwargs)
         self.clock.set(datetime.fromisoformat(project["starts_at"]))
-        assert await self.tick() == 1
-        return await self.project(project["id"])
+        await self.tick()
+        project = await self.project(project["id"])
+        assert project["status"] == "quoting", project
+        return project
 
     async def quote(self, project_id: str, i: int, amount: str, status: int = 201, **extra: Any) -> dict[str, Any]:
         response = await self.client.post(f"/api/v1/projects/{project_id}/quotes", json={"amount": amount, **extra},

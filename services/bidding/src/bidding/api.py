@@ -16,8 +16,8 @@ from sqlmodel import col, func, select
 from bidding import domain, quotes, workflow
 from bidding.domain import Method, Status
 from bidding.store import AgreementRef, Announcement, Invitation, Project, Quote, ServiceRef, SupplierRef
-from bidding.views import (AnnouncementOut, AnnouncementPage, AnnouncementSummary, PreviewOut, ProjectOut, ProjectPage,
-                           QuoteOut, QuotesOut, announcement_out, project_out, quote_out)
+from bidding.views import (AnnouncementOut, AnnouncementPage, PreviewOut, ProjectOut, ProjectPage, QuoteOut, QuotesOut,
+                           announcement_out, announcement_summary, project_out, quote_out)
 from contracts_schema.types import Money, Quantity
 from servicekit.app import DB
 from servicekit.auth import CurrentUser, Principal, Purchaser, Supplier
@@ -313,8 +313,7 @@ async def list_announcements(db: DB, kind: Literal["procurement", "award"] | Non
         total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
         rows = (await session.exec(query.order_by(col(Announcement.published_at).desc(), Announcement.id)
                                    .limit(limit).offset(offset))).all()
-    return AnnouncementPage(total=total, items=[AnnouncementSummary.model_validate(a, from_attributes=True)
-                                                for a in rows])
+    return AnnouncementPage(total=total, items=[announcement_summary(a) for a in rows])
 
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementOut, summary="One public announcement")

@@ -49,6 +49,11 @@ class Funds(StrEnum):
     REJECTED = "rejected"
 
 
+FUNDS_LABELS = {Funds.NONE: "未发布", Funds.PENDING: "资金预留中", Funds.RESERVED: "资金已预留",
+                Funds.REJECTED: "资金预留未通过"}
+WINDOW_LABELS = {"before": "竞价未开始", "open": "竞价中", "ended": "竞价已结束"}
+
+
 class Command(StrEnum):
     EDIT = "edit"
     PUBLISH = "publish"

@@ -27,13 +27,13 @@ from servicekit.logging import bind_context
 
 log = logging.getLogger("bidding.quotes")
 
-P, I, S, O, V = (t.__table__.c for t in (Project, Invitation, SupplierRef, OfferingRef, ServiceRef))
+P, INV, SUP, OFR, SVC = (t.__table__.c for t in (Project, Invitation, SupplierRef, OfferingRef, ServiceRef))
 Q, R = Quote.__table__, QuoteRevision.__table__
 
 # 1. without a lock: may this supplier quote on it, and has the window ended?
 _INVITED = (sa.select(P.method, P.status, P.funds, P.starts_at, P.ends_at)
             .join_from(Project.__table__, Invitation.__table__,
-                       sa.and_(I.project_id == P.id, I.supplier_id == sa.bindparam("supplier_id")))
+                       sa.and_(INV.project_id == P.id, INV.supplier_id == sa.bindparam("supplier_id")))
             .where(P.id == sa.bindparam("project_id")))
 # 2. the project, row-locked: FOR SHARE (secondary bidding: quotes side by side, the close waits for
 #    them) or FOR UPDATE (direct selection: the quote changes the project)
@@ -41,13 +41,13 @@ _PROJECT = sa.select(P.id, P.method, P.status, P.starts_at, P.ends_at, P.agreeme
                      P.service_id, P.quantity, P.ceiling_amount).where(P.id == sa.bindparam("project_id"))
 _PROJECT_SHARED, _PROJECT_EXCLUSIVE = _PROJECT.with_for_update(read=True), _PROJECT.with_for_update()
 # 3. the supplier's standing and its listed offers under the agreement
-_CONTEXT = (sa.select(S.name, S.status, S.status_reason, O.offering_id, O.agreement_price, O.discount_tiers,
-                      V.service_id, V.name.label("service_name"), V.unit, V.category_code)
+_CONTEXT = (sa.select(SUP.name, SUP.status, SUP.status_reason, OFR.offering_id, OFR.agreement_price, OFR.discount_tiers,
+                      SVC.service_id, SVC.name.label("service_name"), SVC.unit, SVC.category_code)
             .select_from(SupplierRef.__table__)
-            .outerjoin(OfferingRef.__table__, sa.and_(O.agreement_id == S.agreement_id, O.supplier_id == S.supplier_id,
-                                                      O.listed.is_(True)))
-            .outerjoin(ServiceRef.__table__, sa.and_(V.agreement_id == O.agreement_id, V.service_id == O.service_id))
-            .where(S.agreement_id == sa.bindparam("agreement_id"), S.supplier_id == sa.bindparam("supplier_id")))
+            .outerjoin(OfferingRef.__table__, sa.and_(OFR.agreement_id == SUP.agreement_id, OFR.supplier_id == SUP.supplier_id,
+                                                      OFR.listed.is_(True)))
+            .outerjoin(ServiceRef.__table__, sa.and_(SVC.agreement_id == OFR.agreement_id, SVC.service_id == OFR.service_id))
+            .where(SUP.agreement_id == sa.bindparam("agreement_id"), SUP.supplier_id == sa.bindparam("supplier_id")))
 # 4. the revision (its id is the arrival order), 5. the quote: insert, or replace with a newer revision
 _REVISION = sa.insert(R).returning(R.c.id)
 _UPDATED = ("supplier_name", "offering_id", "service_id", "amount", "ceiling_amount", "quoted_at", "seq", "note")

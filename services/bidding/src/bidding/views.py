@@ -54,6 +54,7 @@ class ProjectOut(BaseModel):
     status: str
     status_label: str
     funds_status: str | None = None
+    funds_status_label: str | None = None
     purchaser_org_id: str
     purchaser_name: str
     purchaser_address: str
@@ -81,6 +82,7 @@ class ProjectOut(BaseModel):
     ends_at: ShanghaiTime | None
     duration_seconds: int | None
     window: str | None = None
+    window_label: str | None = None
     procurement_announcement_id: str | None
     award_announcement_id: str | None
     outcome_reason: str
@@ -111,6 +113,7 @@ class PreviewOut(BaseModel):
 class AnnouncementSummary(BaseModel):
     id: str
     kind: str
+    kind_label: str
     title: str
     project_id: str
     project_no: str
@@ -120,7 +123,6 @@ class AnnouncementSummary(BaseModel):
 
 
 class AnnouncementOut(AnnouncementSummary):
-    kind_label: str
     content: str
     details: dict[str, Any]
 
@@ -145,7 +147,9 @@ def project_out(project: Project, *, viewer: str, now: datetime | None = None, *
         **data, method_label=domain.METHOD_LABELS[domain.Method(project.method)],
         status_label=domain.STATUS_LABELS[domain.Status(project.status)],
         funds_status=project.funds if viewer == "purchaser" else None,
-        quotes_sealed=project.closed_at is None, window=window, **extras)
+        funds_status_label=domain.FUNDS_LABELS[domain.Funds(project.funds)] if viewer == "purchaser" else None,
+        quotes_sealed=project.closed_at is None, window=window,
+        window_label=domain.WINDOW_LABELS[window] if window else None, **extras)
 
 
 def quote_out(quote: Quote, quantity: Decimal, *, rank: int | None = None,
@@ -158,10 +162,14 @@ def quote_out(quote: Quote, quantity: Decimal, *, rank: int | None = None,
         excluded_reason=excluded_reason)
 
 
+def announcement_summary(announcement: Announcement) -> AnnouncementSummary:
+    return AnnouncementSummary(id=announcement.id, kind=announcement.kind, kind_label=KIND_LABELS[announcement.kind],
+                               title=announcement.title, project_id=announcement.project_id,
+                               project_no=announcement.project_no, project_name=announcement.project_name,
+                               purchaser_name=announcement.purchaser_name, published_at=announcement.published_at)
+
+
 def announcement_out(announcement: Announcement) -> AnnouncementOut:
-    return AnnouncementOut(id=announcement.id, kind=announcement.kind, kind_label=KIND_LABELS[announcement.kind],
-                           title=announcement.title, project_id=announcement.project_id,
-                           project_no=announcement.project_no, project_name=announcement.project_name,
-                           purchaser_name=announcement.purchaser_name, published_at=announcement.published_at,
-                           content=announcement.content, details=announcement.details)
+    return AnnouncementOut(**announcement_summary(announcement).model_dump(), content=announcement.content,
+                           details=announcement.details)
 

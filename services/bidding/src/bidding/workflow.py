@@ -14,7 +14,6 @@ from typing import Any
 from uuid import uuid4
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,14 +21,14 @@ from bidding import domain
 from bidding.announcements import AwardFacts, ProcurementFacts, Rendered, award_announcement, procurement_announcement
 from bidding.domain import Command, Funds, Method, Status
 from bidding.store import (AgreementRef, Announcement, Invitation, OfferingRef, PlanLineRef, PlanRef, Project,
-                           Quote, QuoteRevision, ServiceRef, SupplierRef, listed_offerings, lock_project, next_number,
+                           Quote, ServiceRef, SupplierRef, listed_offerings, lock_project, next_number,
                            project_quotes, suspended_suppliers)
 from contracts_schema.events.base import Party
 from contracts_schema.events.bidding import (AnnouncementPublished, BiddingClosed, ProjectFailed, ProjectPublished,
                                              ProjectTerminated, QuotingOpened, ResultConfirmed)
 from servicekit.auth import Principal
 from servicekit.db import Database
-from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
+from servicekit.errors import Conflict, Invalid, NotFound
 from servicekit.logging import bind_context, log_context
 from servicekit.outbox import emit
 
@@ -523,9 +522,12 @@ class Standing:
 
 
 async def standing(session: AsyncSession, project: Project) -> Standing:
+    """While the result awaits confirmation, a supplier suspended since the close is excluded too;
+    once decided, the ranking stays as it was decided (the award recorded its exclusions)."""
     quotes = await project_quotes(session, project.id)
-    suspended = await suspended_suppliers(session, project.agreement_id)
-    excluded = {q.id: q.excluded_reason or f"供应商资格已暂停：{suspended[q.supplier_id]}"
+    suspended = (await suspended_suppliers(session, project.agreement_id)
+                 if project.status == Status.AWAITING else {})
+    excluded = {q.id: q.excluded_reason or f"竞价结束后供应商资格被暂停：{suspended[q.supplier_id]}"
                 for q in quotes if q.excluded_reason or q.supplier_id in suspended}
     by_id = {q.id: q for q in quotes}
     order = domain.rank(_ranked([q for q in quotes if q.id not in excluded]))
@@ -548,6 +550,10 @@ async def confirm_result(db: Database, user: Principal, project_id: str, quote_i
         if quote_id is not None and quote_id != winner.id:
             raise Conflict(f"the proposed winner is now {winner.supplier_name} (quote {winner.id}); review the quotes "
                            "and confirm again", code="winner_changed")
+        for quote in await project_quotes(session, project.id):
+            if quote.id in current.excluded and not quote.excluded_reason:  # excluded again at the award
+                quote.excluded_reason = current.excluded[quote.id]
+                session.add(quote)
         supplier = await session.get(SupplierRef, (project.agreement_id, winner.supplier_id))
         service = await session.get(ServiceRef, (project.agreement_id, winner.service_id))
         offering = await session.get(OfferingRef, winner.offering_id)
