@@ -312,7 +312,7 @@ def main() -> int:
             samples: dict[str, dict[str, dict[int, list[Figures]]]] = {
                 title: {label: {args.connections: [], 1: []} for label in targets}
                 for title, targets in scenarios.items()}
-            for title, targets in scenarios.items():
+            for targets in scenarios.values():
                 for url in targets.values():
                     load(url, token, args.connections, 1)  # warm up pools and caches
             for _ in range(args.rounds):

@@ -60,7 +60,7 @@ def test_the_request_id_reaches_the_service_and_every_log_line(stack, as_user):
     assert response.headers["x-request-id"] == request_id
     wait_for(lambda: request_id in stack.log_path("gateway").read_text(errors="replace"),
              what="the gateway's access line")
-    line = next(l for l in stack.log_path("gateway").read_text().splitlines() if request_id in l)
+    line = next(text for text in stack.log_path("gateway").read_text().splitlines() if request_id in text)
     assert "GET /api/v1/plans 200" in line and "purchaser-a" in line
 
 

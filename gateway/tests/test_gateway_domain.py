@@ -67,7 +67,7 @@ def times_from(steps: list[int]) -> list[int]:
 def test_never_more_than_the_burst_plus_the_rate_over_any_stretch(limit, steps):
     times = times_from(steps)
     decisions = run(times, limit)
-    allowed = [t for t, d in zip(times, decisions) if d.allowed]
+    allowed = [t for t, d in zip(times, decisions, strict=True) if d.allowed]
     for i, start in enumerate(allowed):  # every window that starts at an allowed request
         for j in range(i, len(allowed)):
             assert j - i + 1 <= limit.burst + (allowed[j] - start) // limit.interval_us

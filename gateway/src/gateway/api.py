@@ -49,7 +49,7 @@ async def _login_allowed(request: Request, username: str) -> JSONResponse | None
     if limiter is None:
         return None
     client = request.client.host if request.client else None
-    for key, limit in zip(login_keys(username=username, client_ip=client), limits):
+    for key, limit in zip(login_keys(username=username, client_ip=client), limits, strict=True):
         decision = await limiter.hit(key, limit)
         if not decision.allowed:
             wait = decision.retry_after_seconds

@@ -141,7 +141,7 @@ class MergedOpenAPI:
         async with self._lock:  # one refresh at a time; the others wait and reuse it
             if self._cached is not None and time.monotonic() < self._expires:
                 return self._cached
-            fetched = dict(zip(self.urls, await asyncio.gather(*(self._fetch(n) for n in self.urls))))
+            fetched = dict(zip(self.urls, await asyncio.gather(*(self._fetch(n) for n in self.urls)), strict=True))
             stale = frozenset(n for n, d in fetched.items() if d is None and n in self._last)
             for name, doc in fetched.items():
                 if doc is not None:

@@ -35,16 +35,20 @@ class Settings(ServiceSettings):
     # Per-user rate limits (GCRA: a sustained rate plus a burst). Shared by every replica through Redis when
     # RATE_LIMIT_REDIS_URL is set (production); in-process otherwise (the embedded default, one replica).
     rate_limit_enabled: bool = True
-    rate_limit_redis_url: str | None = Field(None, description="redis://host:6379/0; unset: limits per process")
+    rate_limit_redis_url: str | None = Field(None,
+                                             description="redis://host:6379/0; unset: limits per process")
     rate_limit_redis_prefix: str = Field("gateway:rl:", description="Key prefix of the limits in Redis")
     rate_limit_per_second: float = Field(50.0, gt=0, description="Sustained requests per second per user")
     rate_limit_burst: int = Field(100, ge=1, description="Requests a user may send at once")
-    rate_limit_anonymous_per_second: float = Field(20.0, gt=0, description="Per client address, without a token")
+    rate_limit_anonymous_per_second: float = Field(20.0, gt=0,
+                                                   description="Per client address, without a token")
     rate_limit_anonymous_burst: int = Field(40, ge=1)
-    login_attempts_per_minute: float = Field(10.0, gt=0, description="Log-in attempts per account and address")
+    login_attempts_per_minute: float = Field(10.0, gt=0,
+                                             description="Log-in attempts per account and address")
     login_attempts_burst: int = Field(10, ge=1)
     login_attempts_per_address_per_minute: float = Field(
-        60.0, gt=0, description="Log-in attempts per client address, whatever the account (an office shares one)")
+        60.0, gt=0,
+        description="Log-in attempts per client address, whatever the account (an office shares one)")
 
     def private_key_pem(self) -> str | None:
         if self.jwt_private_key:

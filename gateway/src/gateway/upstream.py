@@ -94,8 +94,9 @@ class AiohttpClient:
         # does, so a request is never written to a connection the service is closing.
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=self.pool_size, keepalive_timeout=4,
                                          ttl_dns_cache=300)
-        self.session = aiohttp.ClientSession(connector=connector, timeout=self.timeout, auto_decompress=False,
-                                             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"))
+        self.session = aiohttp.ClientSession(
+            connector=connector, timeout=self.timeout, auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"))
 
     async def close(self) -> None:
         if self.session:
@@ -153,7 +154,8 @@ class _HttpxResponse:
 class HttpxClient:
     def __init__(self, *, timeout: float, connect_timeout: float, pool_size: int) -> None:
         self.timeout = httpx.Timeout(connect=connect_timeout, read=timeout, write=timeout, pool=timeout)
-        self.limits = httpx.Limits(max_connections=None, max_keepalive_connections=pool_size, keepalive_expiry=4)
+        self.limits = httpx.Limits(max_connections=None, max_keepalive_connections=pool_size,
+                                   keepalive_expiry=4)
         self.client: httpx.AsyncClient | None = None
 
     async def open(self) -> None:
