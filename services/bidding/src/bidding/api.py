@@ -24,7 +24,7 @@ from servicekit.auth import CurrentUser, Principal, Purchaser, Supplier
 from servicekit.errors import BadRequest, Conflict, Forbidden, NotFound
 from servicekit.logging import bind_context
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", tags=["bidding 项目与公告"])
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -281,8 +281,9 @@ async def list_quotes(project_id: str, user: CurrentUser, db: DB) -> QuotesOut:
             return QuotesOut(sealed=project.closed_at is None, closed_at=project.closed_at,
                              quotes=[quote_out(mine, project.quantity)] if mine else [])
         if project.closed_at is None:
-            when = f" at {domain.fmt_time(project.ends_at)}" if project.ends_at else ""
-            raise Conflict(f"quotes are sealed until the window closes{when}", code="quotes_sealed")
+            until = (f"until the window closes at {domain.fmt_time(project.ends_at)}" if project.ends_at
+                     else "until the supplier has quoted")
+            raise Conflict(f"quotes are sealed {until}", code="quotes_sealed")
         current = await workflow.standing(session, project)
         excluded = [q for q in await _all_quotes(session, project.id) if q.id in current.excluded]
     ranked = [quote_out(q, project.quantity, rank=i) for i, q in enumerate(current.ranked, 1)]
