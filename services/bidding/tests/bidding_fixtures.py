@@ -176,7 +176,7 @@ class World:
         return [body for _, body in await outbox_events(self.service.db, event_type)]
 
     async def tick(self) -> int:
-        from bidding.workflow import run_due
+        from bidding.windows import run_due
 
         return await run_due(self.service.db, self.clock)
 

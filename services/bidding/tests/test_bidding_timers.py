@@ -7,7 +7,7 @@ import asyncio
 from collections import Counter
 from datetime import datetime, timedelta
 
-from bidding.workflow import run_due
+from bidding.windows import run_due
 from contracts_schema.types import utcnow
 from servicekit.testing import eventually
 
@@ -70,25 +70,25 @@ async def test_two_replicas_close_every_window_once(bidding_url, tokens, fx):
 
 
 async def test_a_project_the_timer_cannot_handle_does_not_hold_back_the_others(bidding_url, tokens, fx, monkeypatch):
-    from bidding import workflow
+    from bidding import windows
 
     clock = fx.FakeClock()
     async with fx.running(bidding_url, tokens, clock) as world:
         broken = await world.published(starts_in=10)
         healthy = await world.published(starts_in=20)
         clock.advance(seconds=30)
-        original = workflow.open_window
+        original = windows.open_window
 
         async def failing(session, project, now):
             if project.id == broken["id"]:
                 raise RuntimeError("boom")
             await original(session, project, now)
 
-        monkeypatch.setattr(workflow, "open_window", failing)
+        monkeypatch.setattr(windows, "open_window", failing)
         assert await world.tick() == 1
         assert (await world.project(healthy["id"]))["status"] == "quoting"
         assert (await world.project(broken["id"]))["status"] == "scheduled"
-        monkeypatch.setattr(workflow, "open_window", original)
+        monkeypatch.setattr(windows, "open_window", original)
         assert await world.tick() == 1  # retried at the next tick
         assert (await world.project(broken["id"]))["status"] == "quoting"
 

@@ -14,7 +14,7 @@ from bidding.settings import Settings
 def build(settings: Settings, *, with_bus: bool = True, clock: workflow.Clock = utcnow,
           with_timers: bool = True) -> Service:
     """`clock` is the server's clock (tests pass one they move by hand); `with_timers=False` leaves the
-    windows to explicit `workflow.run_due` calls (tests)."""
+    windows to explicit `windows.run_due` calls (tests)."""
     service = Service(name="bidding", settings=settings, metadata=store.metadata, routers=[api.router],
                       handlers=build_handlers(clock), produces=[topics.BIDDING], with_bus=with_bus,
                       on_start=[timers.catch_up] if with_timers else [],

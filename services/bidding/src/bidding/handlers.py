@@ -11,7 +11,7 @@ import logging
 from sqlmodel import delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bidding import workflow
+from bidding import windows, workflow
 from bidding.store import (AgreementRef, OfferingRef, PlanLineRef, PlanRef, ServiceRef, SupplierRef)
 from contracts_schema.envelope import Envelope
 from contracts_schema.events.catalog import (AgreementExpired, AgreementPublished, ServiceDelisted, ServiceListed,
@@ -50,11 +50,11 @@ def build_handlers(clock: workflow.Clock) -> EventHandlers:
 
     @handlers.on(PlanFundsReserved)
     async def funds_reserved(session: AsyncSession, event: PlanFundsReserved, envelope: Envelope) -> None:
-        await workflow.funds_reserved(session, event.project_id, event.amount, clock())
+        await windows.funds_reserved(session, event.project_id, event.amount, clock())
 
     @handlers.on(PlanFundsRejected)
     async def funds_rejected(session: AsyncSession, event: PlanFundsRejected, envelope: Envelope) -> None:
-        await workflow.funds_rejected(session, event.project_id, event.reason, clock())
+        await windows.funds_rejected(session, event.project_id, event.reason, clock())
 
     # --- read model of the catalog ----------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bidding import domain
 from bidding.domain import Command, Method
 from bidding.store import Invitation, OfferingRef, Project, Quote, QuoteRevision, ServiceRef, SupplierRef
-from bidding.workflow import Clock, Offer, offering_ceiling, open_if_due, quote_id_for, serves
+from bidding.windows import open_if_due
+from bidding.workflow import Clock, Offer, offering_ceiling, quote_id_for, serves
 from servicekit.auth import Principal
 from servicekit.db import Database
 from servicekit.errors import Conflict, Forbidden, Invalid, NotFound

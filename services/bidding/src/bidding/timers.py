@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bidding import workflow
+from bidding import windows
 from servicekit.app import Service
 
 log = logging.getLogger("bidding.timers")
@@ -18,7 +18,7 @@ log = logging.getLogger("bidding.timers")
 
 async def catch_up(service: Service) -> None:
     """At start-up: act on every window that came due while the service was down."""
-    done = await workflow.run_due(service.db, service.app.state.clock)
+    done = await windows.run_due(service.db, service.app.state.clock)
     if done:
         log.info("acted on %d window(s) that came due while the service was down", done)
 
@@ -28,7 +28,7 @@ async def run_timers(service: Service) -> None:
     interval = service.settings.bidding_timer_interval
     while True:
         try:
-            await workflow.run_due(service.db, service.app.state.clock)
+            await windows.run_due(service.db, service.app.state.clock)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 — the database may be away for a moment; try again next tick

@@ -13,8 +13,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
-import sqlalchemy as sa
-from sqlmodel import delete, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bidding import domain
@@ -24,12 +23,12 @@ from bidding.store import (AgreementRef, Announcement, Invitation, OfferingRef, 
                            Quote, ServiceRef, SupplierRef, listed_offerings, lock_project, next_number,
                            project_quotes, suspended_suppliers)
 from contracts_schema.events.base import Party
-from contracts_schema.events.bidding import (AnnouncementPublished, BiddingClosed, ProjectFailed, ProjectPublished,
-                                             ProjectTerminated, QuotingOpened, ResultConfirmed)
+from contracts_schema.events.bidding import (AnnouncementPublished, ProjectFailed, ProjectPublished,
+                                             ProjectTerminated, ResultConfirmed)
 from servicekit.auth import Principal
 from servicekit.db import Database
 from servicekit.errors import Conflict, Invalid, NotFound
-from servicekit.logging import bind_context, log_context
+from servicekit.logging import bind_context
 from servicekit.outbox import emit
 
 log = logging.getLogger("bidding.workflow")
@@ -349,136 +348,17 @@ async def _store_announcement(session: AsyncSession, project: Project, rendered:
     return announcement
 
 
-# --- funds, opening and closing (handlers and timers) ---------------------------------------------------
-
-async def funds_reserved(session: AsyncSession, project_id: str, amount: Decimal, now: datetime) -> None:
-    """Plans reserved the funds: a direct selection opens for quoting at once; a secondary bidding
-    opens at its start time (now, if that has come)."""
-    project = await lock_project(session, project_id)
-    if project is None or project.status != Status.SCHEDULED or project.funds != Funds.PENDING:
-        log.info("funds reservation ignored: the project no longer waits for it",
-                 extra={"status": project.status if project else None})
-        return
-    if amount != project.ceiling_amount:
-        log.warning("plans reserved %s, the project asked for %s", amount, project.ceiling_amount)
-    project.funds, project.updated_at = Funds.RESERVED, now
-    if project.method == Method.DIRECT:
-        project.status = domain.next_status(project.method, project.status, Command.FUNDS_RESERVED)
-        project.opened_at = now
-        await emit(session, QuotingOpened(project_id=project.id, project_no=project.project_no, method=project.method,
-                                          invited_supplier_ids=[project.supplier_id or ""], opened_at=now))
-    elif domain.due_action(project.method, project.status, project.funds, project.starts_at, project.ends_at,
-                           now) == domain.Due.OPEN:
-        await open_window(session, project, now)
-    session.add(project)
-
-
-async def funds_rejected(session: AsyncSession, project_id: str, reason: str, now: datetime) -> None:
-    """Plans refused the funds: the project ends (项目终止) with the plan's reason."""
-    project = await lock_project(session, project_id)
-    if project is None or project.status != Status.SCHEDULED or project.funds != Funds.PENDING:
-        log.info("funds rejection ignored: the project no longer waits for it")
-        return
-    project.funds = Funds.REJECTED
-    await _terminate(session, project, f"采购计划资金预留未通过：{reason}", "system", now,
-                     command=Command.FUNDS_REJECTED)
-
-
-async def open_window(session: AsyncSession, project: Project, now: datetime) -> None:
-    """项目报价中: invites every supplier eligible now (active, with a listed service of the category)."""
-    project.status = domain.next_status(project.method, project.status, Command.OPEN)
-    project.opened_at = project.updated_at = now
-    offers = await eligible_offers(session, project)
-    await session.exec(delete(Invitation).where(Invitation.project_id == project.id))
-    session.add_all([Invitation(project_id=project.id, supplier_id=s, invited_at=now) for s in sorted(offers)])
-    await emit(session, QuotingOpened(project_id=project.id, project_no=project.project_no, method=project.method,
-                                      invited_supplier_ids=sorted(offers), opened_at=now, closes_at=project.ends_at))
-    log.info("quoting opened", extra={"invited": len(offers)})
-    if project.ends_at is not None and now >= project.ends_at:
-        await close_window(session, project, now)  # funds came after the window: it closes empty at once
-
-
-async def close_window(session: AsyncSession, project: Project, now: datetime) -> None:
-    """The window ended: suspended suppliers are excluded; no valid quote → 项目失败, else 结果待确认."""
-    quotes = await project_quotes(session, project.id)
-    suspended = await suspended_suppliers(session, project.agreement_id)
-    excluded = []
-    for quote in quotes:
-        if quote.supplier_id in suspended:
-            quote.excluded_reason = f"竞价结束时供应商资格已暂停：{suspended[quote.supplier_id]}"
-            excluded.append(quote.supplier_id)
-            session.add(quote)
-    valid = domain.rank(_ranked(quotes), excluded)
-    project.status = domain.next_status(project.method, project.status, Command.CLOSE, has_valid_quote=bool(valid))
-    project.closed_at = project.updated_at = now
-    session.add(project)
-    await emit(session, BiddingClosed(project_id=project.id, project_no=project.project_no,
-                                      valid_quote_count=len(valid), excluded_supplier_ids=sorted(excluded),
-                                      closed_at=now, ends_at=project.ends_at))
-    if project.status == Status.FAILED:
-        await _fail(session, project, "竞价结束时没有有效报价", now)
-    log.info("bidding closed", extra={"status": project.status, "valid_quotes": len(valid),
-                                      "excluded": len(excluded)})
-
-
-def _ranked(quotes: list[Quote]) -> list[domain.RankedQuote]:
+def ranked_quotes(quotes: list[Quote]) -> list[domain.RankedQuote]:
     return [domain.RankedQuote(q.id, q.supplier_id, q.amount, q.quoted_at, q.seq) for q in quotes]
 
 
-async def _fail(session: AsyncSession, project: Project, reason: str, now: datetime) -> None:
+async def record_failure(session: AsyncSession, project: Project, reason: str, now: datetime) -> None:
+    """项目失败 (no valid quote): plans releases the reservation."""
     project.outcome_reason, project.ended_at, project.ended_by = reason, now, "system"
     session.add(project)
     await emit(session, ProjectFailed(project_id=project.id, project_no=project.project_no, method=project.method,
                                       plan_id=project.plan_id, plan_line_id=project.plan_line_id, reason=reason,
                                       previous_status=Status.QUOTING, failed_at=now))
-
-
-async def run_due(db: Database, clock: Clock, *, limit: int = 1000) -> int:
-    """Opens and closes every window that is due; returns how many. Each project in its own
-    transaction, claimed with FOR UPDATE SKIP LOCKED on PostgreSQL: two replicas never act on the same
-    window, and a project that fails does not hold the others back."""
-    done, failed = 0, set()
-    while done + len(failed) < limit:
-        now = clock()
-        due = sa.or_(
-            sa.and_(Project.status == Status.SCHEDULED, Project.funds == Funds.RESERVED, Project.starts_at <= now),
-            sa.and_(Project.status == Status.QUOTING, Project.ends_at <= now))
-        query = (select(Project).where(Project.method == Method.SECONDARY, due, Project.id.not_in(failed))
-                 .order_by(Project.ends_at).limit(1).with_for_update(skip_locked=True)
-                 .execution_options(populate_existing=True))
-        project_id = None
-        try:
-            async with db.transaction() as session:
-                project = (await session.exec(query)).first()
-                if project is None:
-                    return done
-                project_id = project.id
-                with log_context(project_id=project.id):
-                    action = domain.due_action(project.method, project.status, project.funds, project.starts_at,
-                                               project.ends_at, now)
-                    if action == domain.Due.OPEN:
-                        await open_window(session, project, now)
-                    elif action == domain.Due.CLOSE:
-                        await close_window(session, project, now)
-            done += 1
-        except Exception:
-            if project_id is None:
-                raise
-            log.exception("timer could not act on the project; it is retried at the next tick",
-                          extra={"project_id": project_id})
-            failed.add(project_id)
-    return done
-
-
-async def open_if_due(db: Database, project_id: str, clock: Clock) -> None:
-    """Opens one window whose start has come (a quote arrived before the timer's tick)."""
-    async with db.transaction() as session:
-        project = await lock_project(session, project_id)
-        now = clock()
-        if project is not None and domain.due_action(project.method, project.status, project.funds,
-                                                     project.starts_at, project.ends_at, now) == domain.Due.OPEN:
-            await open_window(session, project, now)
-            session.add(project)
 
 
 # --- the chosen supplier declines (direct selection) ---------------------------------------------------
@@ -505,7 +385,7 @@ async def decline(db: Database, user: Principal, project_id: str, reason: str, n
         bind_context(project_id=project.id)
         project.status = domain.next_status(project.method, project.status, Command.DECLINE)
         project.closed_at = now
-        await _fail(session, project, f"供应商拒绝报价：{reason}", now)
+        await record_failure(session, project, f"供应商拒绝报价：{reason}", now)
         project.ended_by = user.username
     return project
 
@@ -530,7 +410,7 @@ async def standing(session: AsyncSession, project: Project) -> Standing:
     excluded = {q.id: q.excluded_reason or f"竞价结束后供应商资格被暂停：{suspended[q.supplier_id]}"
                 for q in quotes if q.excluded_reason or q.supplier_id in suspended}
     by_id = {q.id: q for q in quotes}
-    order = domain.rank(_ranked([q for q in quotes if q.id not in excluded]))
+    order = domain.rank(ranked_quotes([q for q in quotes if q.id not in excluded]))
     return Standing([by_id[r.quote_id] for r in order], excluded)
 
 
@@ -596,11 +476,11 @@ async def terminate(db: Database, user: Principal, project_id: str, reason: str,
     """终止项目 with a reason, from 草稿, 待开始, 项目报价中 or 结果待确认; plans releases the reservation."""
     async with db.transaction() as session:
         project = await _own_project(session, user, project_id)
-        await _terminate(session, project, reason, user.username, now)
+        await record_termination(session, project, reason, user.username, now)
     return project
 
 
-async def _terminate(session: AsyncSession, project: Project, reason: str, by: str, now: datetime, *,
+async def record_termination(session: AsyncSession, project: Project, reason: str, by: str, now: datetime, *,
                      command: Command = Command.TERMINATE) -> None:
     previous = project.status
     project.status = domain.next_status(project.method, project.status, command)
