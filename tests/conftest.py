@@ -29,8 +29,11 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     workdir: Path = tmp_path_factory.mktemp("stack")
     private_key, public_key = ensure_jwt_keys(workdir / "keys")
     with service_databases(NAMES, workdir) as urls:
-        local = LocalStack(workdir, kafka_bootstrap, urls, public_key, private_key,
-                           extra_env={"gateway": {"DEMO_ACCOUNTS": "true"}})
+        local = LocalStack(workdir, kafka_bootstrap, urls, public_key, private_key, extra_env={
+            "gateway": {"DEMO_ACCOUNTS": "true"},
+            # Tests run whole bidding windows: a short minimum window and a quick timer.
+            "bidding": {"BIDDING_MIN_DURATION_SECONDS": "2", "BIDDING_TIMER_INTERVAL": "0.1"},
+        })
         try:
             local.start_all()
             yield local
