@@ -79,6 +79,14 @@ async def test_publish_refuses_a_start_in_the_past_or_a_duration_out_of_bounds(w
     assert (await world.project(draft["id"]))["status"] == "draft" and await world.events() == []
 
 
+async def test_publish_refuses_a_window_ending_after_the_agreement(world, fx):
+    draft = await world.draft()
+    starts = fx.T0.replace(month=12, day=31, hour=15, minute=30)  # 23:30 on the last day, Beijing time
+    error = await world.error("POST", f"/api/v1/projects/{draft['id']}/publish", 422, headers=world.purchaser,
+                              json={"starts_at": starts.isoformat(), "duration_seconds": 3600})
+    assert error["code"] == "ends_after_agreement"
+
+
 async def test_publish_needs_a_timezone_in_the_start_time(world, fx):
     draft = await world.draft()
     error = await world.error("POST", f"/api/v1/projects/{draft['id']}/publish", 422, headers=world.purchaser,

@@ -277,6 +277,9 @@ async def _announce(session: AsyncSession, user: Principal, project: Project, wi
     plan, line, agreement = await _check_secondary(session, user, project, now)
     _apply_plan(project, plan, line)
     starts_at, ends_at = domain.plan_window(now, window.starts_at, window.duration, bounds)
+    if domain.shanghai_date(ends_at) > agreement.valid_to:
+        raise Invalid(f"the bidding would end on {domain.fmt_time(ends_at)}, after {agreement.agreement_no} expires "
+                      f"({agreement.valid_to.isoformat()}): the result could not be confirmed", code="ends_after_agreement")
     offers = await eligible_offers(session, project)
     if not offers:
         raise Invalid(f"no shortlisted supplier of {agreement.agreement_no} has a listed service in category "
