@@ -17,3 +17,7 @@ schemas:  ## regenerate the committed event JSON Schemas and AsyncAPI document
 
 bench:  ## run every benchmark and print its figures
 	@for b in bench/*.py; do echo "== $$b"; $(UV) run --no-sync python $$b || exit 1; done
+
+GATEWAY_URL ?= http://127.0.0.1:8000
+demo:  ## walk through a secondary bidding (manual 1.3) on the platform `make run` started (GATEWAY_URL)
+	@$(UV) run --no-sync devstack demo --gateway $(GATEWAY_URL)

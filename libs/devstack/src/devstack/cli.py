@@ -136,6 +136,13 @@ def keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo(args: argparse.Namespace) -> int:
+    """The manual's 1.3 secondary bidding against the running platform (see walkthrough.py)."""
+    from devstack.walkthrough import main as walk
+
+    return walk(args.gateway, window_seconds=args.window, max_window_seconds=args.max_window)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="devstack", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     p_keys = sub.add_parser("keys", help="make the gateway's token key pair (docker-compose secrets)")
     p_keys.add_argument("folder", nargs="?", default="deploy/secrets")
     p_keys.set_defaults(func=keys)
+    p_demo = sub.add_parser("demo", help="walk through a secondary bidding (manual 1.3) on the running platform")
+    p_demo.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000"),
+                        help="the running platform's gateway (default: $GATEWAY_URL or http://127.0.0.1:8000)")
+    p_demo.add_argument("--window", type=int, default=15,
+                        help="bidding window in seconds, at least the platform's minimum (default: 15)")
+    p_demo.add_argument("--max-window", type=int, default=120,
+                        help="stop before publishing when the platform's shortest window is longer (default: 120)")
+    p_demo.set_defaults(func=demo)
     args = parser.parse_args(argv)
     return args.func(args)
 
