@@ -206,6 +206,16 @@ def open_market(login: Login, spec: MarketSpec) -> Market:
     return Market(agreement=agreement, service_id=service_id, suppliers=suppliers)
 
 
+def new_plan(purchaser: httpx.Client, *, name: str, line: dict[str, str], filing: str = "00123") -> dict[str, Any]:
+    """录入计划: a plan of one line, with the unit's contact and address, filed this year."""
+    me = expect(purchaser.get("/api/v1/me"), "who am I")
+    year = shanghai_today().year
+    return expect(purchaser.post("/api/v1/plans", json={
+        "name": name, "year": year, "filing_no": f"湘财采备〔{year}〕{filing}", "funding_source": "财政拨款",
+        "contact_name": me["org_contact_name"], "contact_phone": me["org_contact_phone"],
+        "purchaser_address": me["org_address"], "lines": [line]}), f"录入计划 {name}", 201)
+
+
 def demo_market(year: int) -> MarketSpec:
     return MarketSpec(
         agreement_no=f"HNKJ-{year}-DEMO", name="湖南省省直单位会议用餐服务框架协议（演示）", category_code="C13",
@@ -309,14 +319,9 @@ def _walk(platform: Platform, say: _Printer, outcome: Outcome, *, window_seconds
     names = {user: m["org_name"] for user, m in market.suppliers.items()}
     say.out(f"   入围服务库: {spec.agreement_no} {market.agreement['name']} "
             f"({market.agreement['status_label']}), {spec.service_name} offered by {', '.join(names.values())}")
-    plan = expect(purchaser.post("/api/v1/plans", json={
-        "name": f"{today.year}年度会议用餐服务采购计划（演示 {stamp}）", "year": today.year,
-        "filing_no": f"湘财采备〔{today.year}〕00128", "funding_source": "财政拨款",
-        "contact_name": me["org_contact_name"], "contact_phone": me["org_contact_phone"],
-        "purchaser_address": me["org_address"],
-        "lines": [{"category_code": spec.service_category, "item_name": "全省教育工作会议用餐", "quantity": str(QUANTITY),
-                   "unit": spec.unit, "budget_amount": "60000.00", "requirements": "3 场会议，每场 200 人次"}]}),
-        "录入计划", 201)
+    plan = new_plan(purchaser, name=f"{today.year}年度会议用餐服务采购计划（演示 {stamp}）", filing="00128", line={
+        "category_code": spec.service_category, "item_name": "全省教育工作会议用餐", "quantity": str(QUANTITY),
+        "unit": spec.unit, "budget_amount": "60000.00", "requirements": "3 场会议，每场 200 人次"})
     line = plan["lines"][0]
     say.out(f"   录入计划: {plan['plan_no']} {plan['name']}, 财政备案号 {plan['filing_no']}, "
             f"line {line['item_name']} {line['quantity']} {line['unit']}, budget {_yuan(line['budget_amount'])}")
