@@ -22,21 +22,21 @@ quoting does too (项目终止). The stack runs bidding with a 2 s minimum windo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
-from devstack.walkthrough import Market, MarketSpec, await_read_model, new_plan, open_market, shanghai_today, \
-    wait_for_listings
+from devstack.walkthrough import (Market, MarketSpec, await_read_model, new_plan, open_market, shanghai_today,
+                                  wait_for_listings)
 from platform_client import wait_for
 
 pytestmark = pytest.mark.stack
 
 CA_PASSWORD = "ca12345"
-QUANTITY = Decimal("24")
+QUANTITY = Decimal(24)
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def test_secondary_bidding_from_draft_to_payment(market, as_user, anonymous):
 
     # ③ 预览公告: the window, the ceiling, the ranking rule with its tie-break; nothing is stored
     wait_for_listings(purchaser, pid, Decimal("5300.00") * QUANTITY)
-    starts = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=4)
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
     window = {"starts_at": starts.isoformat(), "duration_seconds": 8}
     preview = ok(purchaser.post(f"/api/v1/projects/{pid}/announcement-preview", json=window))
     assert preview["kind"] == "procurement" and preview["details"]["ceiling_amount"] == "127200.00"
@@ -133,7 +133,7 @@ def test_secondary_bidding_from_draft_to_payment(market, as_user, anonymous):
     assert ok(purchaser.get(f"/api/v1/projects/{pid}"))["status_label"] == "草稿"
 
     # ④ 发布 → 待开始; a start in the past or a window under the minimum is refused first
-    past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     refused(purchaser.post(f"/api/v1/projects/{pid}/publish", json={"starts_at": past, "duration_seconds": 8}),
             422, "start_in_past")
     refused(purchaser.post(f"/api/v1/projects/{pid}/publish", json={"duration_seconds": 1}), 422, "invalid_duration")
@@ -204,8 +204,9 @@ def test_secondary_bidding_from_draft_to_payment(market, as_user, anonymous):
     assert awards["total"] == 1 and awards["items"][0]["kind_label"] == "单笔成交结果公告"
     content = ok(anonymous.get(f"/api/v1/announcements/{awards['items'][0]['id']}"))["content"]
     winner_org = market.suppliers["supplier-6"]
-    for fact in ("湖南省教育厅", project["purchaser_address"], "李明", "13800000001", project["name"], project["project_no"],
-                 winner_org["org_name"], winner_org["org_address"], "117000.00", "4875.00", "24 人·月", spec.service_name):
+    for fact in ("湖南省教育厅", project["purchaser_address"], "李明", "13800000001", project["name"],
+                 project["project_no"], winner_org["org_name"], winner_org["org_address"], "117000.00", "4875.00",
+                 "24 人·月", spec.service_name):
         assert fact in content, fact
     wait_for(lambda: line_of(purchaser, plan["id"])["consumed_amount"] == "117000.00", what="plans consumed the award")
     assert line_of(purchaser, plan["id"])["reserved_amount"] == "0.00"

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -243,7 +243,7 @@ def wait_for_listings(purchaser: httpx.Client, project_id: str, ceiling: Decimal
 # ── the walkthrough ──────────────────────────────────────────────────────────────────────────────────
 
 PURCHASER = "purchaser-a"
-QUANTITY = Decimal("600")
+QUANTITY = Decimal(600)
 # (supplier, amount): three sealed quotes, then supplier-1 revises its own within the window.
 QUOTES = (("supplier-6", "51000.00"), ("supplier-1", "49800.00"), ("supplier-3", "49500.00"),
           ("supplier-1", "48600.00"))
@@ -362,7 +362,7 @@ def _walk(platform: Platform, say: _Printer, outcome: Outcome, *, window_seconds
 
     # ④ 发布 with a start time and a duration
     duration = max(window_seconds, shortest)
-    starts = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=lead_seconds)
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=lead_seconds)
     project = expect(purchaser.post(f"/api/v1/projects/{pid}/publish",
                                     json={"starts_at": starts.isoformat(), "duration_seconds": duration}), "发布")
     say.step(f"发布: bidding {_clock(project['starts_at'])}–{_clock(project['ends_at'])} (北京时间, {duration} s); "
