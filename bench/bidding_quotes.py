@@ -152,7 +152,11 @@ async def run(url: str, bootstrap: str, tokens: TokenFactory, n: int, spread: fl
         # (two cores, shared with the server) as little as possible
         connector = aiohttp.TCPConnector(limit=n + 10)
         async with aiohttp.ClientSession(base_url=url, connector=connector) as client:
-            await asyncio.gather(*(client.get("/healthz") for _ in range(n)))
+            async def connect() -> None:
+                async with client.get("/healthz") as response:
+                    await response.read()  # released: the connection goes back to the pool, open
+
+            await asyncio.gather(*(connect() for _ in range(n)))
             t0 = time.perf_counter()
 
             async def quote(i: int, supplier: str) -> None:
