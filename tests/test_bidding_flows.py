@@ -10,7 +10,7 @@ purchaser enters a plan, then
 - termination and an empty window give the plan's reservation back.
 
 Bidding is restarted for this module with a short minimum window (BIDDING_MIN_DURATION_SECONDS), so
-a secondary bidding takes seconds, not the production half hour."""
+a secondary bidding takes seconds, not the production half hour (and restarted as it was afterwards)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,12 @@ WINDOW = 5  # seconds a test window lasts
 
 @pytest.fixture(scope="module")
 def bidding_fast(stack):
+    """Bidding restarted with a short minimum window for this module, then as it was for the others."""
     stack.kill("bidding", signal.SIGTERM)
     stack.start("bidding", overrides={"BIDDING_MIN_DURATION_SECONDS": "2", "BIDDING_TIMER_INTERVAL": "0.1"})
     yield stack
+    stack.kill("bidding", signal.SIGTERM)
+    stack.start("bidding")
 
 
 @pytest.fixture(scope="module")
