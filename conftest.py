@@ -6,14 +6,14 @@ import pytest
 
 import gateway  # noqa: F401  the installed package first: pytest's importlib mode would otherwise register
 # the repository's gateway/ folder (it holds gateway/tests/) under the same name and hide the package
-from devstack.testing import test_broker
+from devstack.testing import broker_for_tests
 from servicekit.testing import TokenFactory
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A real Kafka-protocol broker for the whole run (see devstack.testing for which one)."""
-    with test_broker(tmp_path_factory.mktemp("broker")) as bootstrap:
+    with broker_for_tests(tmp_path_factory.mktemp("broker")) as bootstrap:
         yield bootstrap
 
 

@@ -38,7 +38,7 @@ from contracts_schema.events.catalog import AgreementPublished, Offering, Servic
 from contracts_schema.events.plans import PlanCreated, PlanFundsReserved, PlanLineSnapshot
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack
-from devstack.testing import service_databases, test_broker
+from devstack.testing import service_databases, broker_for_tests
 from servicekit.testing import TokenFactory
 
 PURCHASER = "11430000006100011A"
@@ -214,7 +214,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-quotes-"))
     private_key, public_key = ensure_jwt_keys(workdir / "keys")
     tokens = TokenFactory(private_key.read_text(), public_key.read_text())
-    with test_broker(workdir) as bootstrap, service_databases(("bidding",), workdir) as urls:
+    with broker_for_tests(workdir) as bootstrap, service_databases(("bidding",), workdir) as urls:
         stack = LocalStack(workdir, bootstrap, urls, public_key, private_key, names=("bidding",),
                            extra_env={"bidding": {"LOG_LEVEL": "WARNING", "BIDDING_MIN_DURATION_SECONDS": "1",
                                                   "BIDDING_TIMER_INTERVAL": "0.1"}})

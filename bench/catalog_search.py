@@ -31,7 +31,7 @@ from contracts_schema import categories
 from contracts_schema.types import utcnow
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack
-from devstack.testing import service_databases, test_broker
+from devstack.testing import service_databases, broker_for_tests
 from servicekit.db import Database
 from servicekit.migrations import upgrade
 from servicekit.settings import normalize_database_url
@@ -167,7 +167,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-catalog-"))
-    with test_broker(workdir) as bootstrap:
+    with broker_for_tests(workdir) as bootstrap:
         run("SQLite", f"sqlite:///{workdir / 'catalog.db'}", workdir / "sqlite", bootstrap, args)
         if os.environ.get("TEST_DATABASE_URL"):
             with service_databases(("catalog",), workdir / "pg") as urls:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack
-from devstack.testing import service_databases, test_broker
+from devstack.testing import service_databases, broker_for_tests
 from servicekit.db import Database
 from servicekit.settings import normalize_database_url
 from servicekit.testing import TokenFactory
@@ -59,7 +59,7 @@ def main() -> int:
     tokens = TokenFactory(private_key.read_text(), public_key.read_text())
     headers = tokens.headers("purchaser-a", "11430000006100011A", "purchaser", "湖南省教育厅")
     names = ("plans", "bidding")
-    with test_broker(workdir) as bootstrap, service_databases(names, workdir) as urls:
+    with broker_for_tests(workdir) as bootstrap, service_databases(names, workdir) as urls:
         stack = LocalStack(workdir, bootstrap, urls, public_key, private_key, names=names,
                            extra_env={n: {"LOG_LEVEL": "WARNING"} for n in names})
         try:

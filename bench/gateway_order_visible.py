@@ -31,7 +31,7 @@ from contracts_schema.events.base import Party
 from contracts_schema.events.bidding import ResultConfirmed
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack
-from devstack.testing import service_databases, test_broker
+from devstack.testing import service_databases, broker_for_tests
 from gateway.demo import DEMO_PASSWORD, PURCHASER_A, SUPPLIERS
 
 POLL = 0.005
@@ -104,7 +104,7 @@ def main() -> int:
         workdir = Path(folder)
         private_key, public_key = ensure_jwt_keys(workdir / "keys")
         names = ("orders", "gateway")
-        with test_broker(workdir) as bootstrap, service_databases(names, workdir) as urls:
+        with broker_for_tests(workdir) as bootstrap, service_databases(names, workdir) as urls:
             stack = LocalStack(workdir, bootstrap, urls, public_key, private_key, names=names,
                                # the bench polls every 5 ms, far above a person's rate limit
                                extra_env={"gateway": {"DEMO_ACCOUNTS": "true", "LOG_LEVEL": "WARNING",

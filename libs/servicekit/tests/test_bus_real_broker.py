@@ -15,6 +15,7 @@ from sqlmodel import func, select
 from contracts_schema.envelope import Envelope, encode_headers
 from contracts_schema.events.plans import PlanCreated
 from contracts_schema.topics import PLANS, dead_letter_topic
+from devstack.testing import broker_for_tests
 from kit_world import Effect, create_tables, metadata, plan_created
 from servicekit.app import Service
 from servicekit.inbox import EventHandlers
@@ -41,6 +42,14 @@ def consumer_handlers() -> EventHandlers:
         session.add(Effect(event_id=envelope.id, plan_id=event.plan_id))
 
     return handlers
+
+
+@pytest.fixture(scope="module")
+def kafka_bootstrap(tmp_path_factory):
+    """A broker of this module's own: its poison and duplicate events stay out of the platform's topics
+    that the cross-service tests read (unless KAFKA_BOOTSTRAP_SERVERS names a shared one)."""
+    with broker_for_tests(tmp_path_factory.mktemp("kit-broker")) as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture(scope="module")

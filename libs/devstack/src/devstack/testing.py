@@ -32,7 +32,7 @@ def _docker_available() -> bool:
 
 
 @contextmanager
-def test_broker(workdir: Path) -> Iterator[str]:
+def broker_for_tests(workdir: Path) -> Iterator[str]:
     """Yields a bootstrap address."""
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
