@@ -6,6 +6,7 @@ exit code 2 (invalid setting) or 1 (something unreachable); never a traceback wa
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -23,8 +24,11 @@ from servicekit.settings import ServiceSettings
 
 
 def die(service: str, message: str, code: int = 1) -> NoReturn:
+    """One line on stderr, then exit at once: nothing has started that needs stopping, and a driver's
+    worker thread still winding down must not print its own traceback after our line."""
     print(f"{service}: cannot start: {message}", file=sys.stderr, flush=True)
-    raise SystemExit(code)
+    sys.stdout.flush()
+    os._exit(code)
 
 
 def safe_url(url: str) -> str:
@@ -52,7 +56,7 @@ async def wait_for_database(url: str, timeout: float) -> None:
                 await asyncio.wait_for(db.ping(), timeout=max(0.5, deadline - loop.time()))
                 return
             except Exception:
-                if loop.time() >= deadline:
+                if db.is_sqlite or loop.time() >= deadline:  # a file that cannot be opened will not appear
                     raise
                 await asyncio.sleep(0.5)
     finally:
