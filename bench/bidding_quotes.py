@@ -31,14 +31,14 @@ from typing import Any
 import aiohttp
 import httpx
 from aiokafka import AIOKafkaProducer
-
+from benchlib import percentile
 from contracts_schema.envelope import Envelope, encode_headers
 from contracts_schema.events import Event
 from contracts_schema.events.catalog import AgreementPublished, Offering, ServiceItem, ShortlistedSupplier
 from contracts_schema.events.plans import PlanCreated, PlanFundsReserved, PlanLineSnapshot
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack
-from devstack.testing import service_databases, broker_for_tests
+from devstack.testing import broker_for_tests, service_databases
 from servicekit.testing import TokenFactory
 
 PURCHASER = "11430000006100011A"
@@ -96,11 +96,6 @@ async def wait_until(check, what: str, timeout: float = 60.0) -> Any:
             raise TimeoutError(f"{what}: not within {timeout:g}s")
         await asyncio.sleep(0.1)
     return result
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 async def run(url: str, bootstrap: str, tokens: TokenFactory, n: int, spread: float) -> int:

@@ -20,18 +20,18 @@ import os
 import random
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
-
+from benchlib import percentile
 from catalog import store
 from contracts_schema import categories
 from contracts_schema.types import utcnow
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack
-from devstack.testing import service_databases, broker_for_tests
+from devstack.testing import broker_for_tests, service_databases
 from servicekit.db import Database
 from servicekit.migrations import upgrade
 from servicekit.settings import normalize_database_url
@@ -106,11 +106,6 @@ async def load(url: str, services: int) -> None:
             await store.refresh_services(session, ids, today)
     finally:
         await db.dispose()
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def measure(base_url: str, headers: dict[str, str], requests: int) -> tuple[list[float], dict[str, int]]:

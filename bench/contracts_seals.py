@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-
+from benchlib import percentile
 from contracts.app import build
 from contracts.settings import Settings
 from contracts_schema.events import Party
@@ -28,8 +28,8 @@ from servicekit.testing import TokenFactory, temporary_database
 
 
 def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+    """The q-th quantile (0–1) of seconds, in milliseconds."""
+    return percentile(values, q * 100) * 1000
 
 
 def report(name: str, values: list[float]) -> None:

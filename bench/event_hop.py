@@ -22,10 +22,10 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-
+from benchlib import percentile
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack
-from devstack.testing import service_databases, broker_for_tests
+from devstack.testing import broker_for_tests, service_databases
 from servicekit.db import Database
 from servicekit.settings import normalize_database_url
 from servicekit.testing import TokenFactory
@@ -43,11 +43,6 @@ async def rows(url: str, sql: str) -> list[sa.Row]:
             return list((await session.exec(sa.text(sql))).all())
     finally:
         await db.dispose()
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main() -> int:

@@ -25,13 +25,13 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaProducer
-
+from benchlib import percentile
 from contracts_schema.envelope import Envelope, encode_headers
 from contracts_schema.events.base import Party
 from contracts_schema.events.bidding import ResultConfirmed
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack
-from devstack.testing import service_databases, broker_for_tests
+from devstack.testing import broker_for_tests, service_databases
 from gateway.demo import DEMO_PASSWORD, PURCHASER_A, SUPPLIERS
 
 POLL = 0.005
@@ -89,11 +89,6 @@ async def measure(bootstrap: str, gateway: str, count: int) -> list[float]:
             return latencies
         finally:
             await producer.stop()
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main() -> int:

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
 from devstack.broker import EmbeddedBroker, free_port
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack

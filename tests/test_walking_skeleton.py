@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import time
 import uuid
 
 from aiokafka import AIOKafkaProducer

@@ -3,7 +3,6 @@ TEST_DATABASE_URL, else SQLite), the service built on it without a bus, its time
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,8 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # the helper module below (tests
 
 import bidding_fixtures  # noqa: E402
 from bidding_fixtures import FakeClock, World  # noqa: E402
-from servicekit.migrations import upgrade  # noqa: E402
-from servicekit.testing import TokenFactory, temporary_database  # noqa: E402
+from servicekit.testing import TokenFactory, migrated_database  # noqa: E402
 
 
 @pytest.fixture
@@ -27,8 +25,7 @@ def fx() -> ModuleType:
 
 @pytest.fixture
 async def bidding_url() -> AsyncIterator[str]:
-    async with temporary_database("bidding") as url:
-        await asyncio.to_thread(upgrade, "bidding", url)
+    async with migrated_database("bidding") as url:
         yield url
 
 

@@ -9,7 +9,6 @@ from its outbox.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -22,8 +21,7 @@ from catalog.app import build
 from catalog.settings import Settings
 from contracts_schema.types import utcnow
 from servicekit.app import Service
-from servicekit.migrations import upgrade
-from servicekit.testing import TokenFactory, outbox_events, temporary_database
+from servicekit.testing import TokenFactory, outbox_events, service_for_tests
 from servicekit.types import SHANGHAI
 
 AGENCY = ("12430000MB1A46001K", "湖南省政府采购中心")
@@ -113,21 +111,12 @@ class CatalogWorld:
 
 
 @pytest.fixture(scope="module")
-async def catalog_service(tokens: TokenFactory) -> AsyncIterator[Service]:
-    async with temporary_database("catalog") as url:
-        await asyncio.to_thread(upgrade, "catalog", url)
-        service = build(Settings(database_url=url, jwt_public_key=tokens.public_pem), with_bus=False)
-        await service.start()
-        try:
-            yield service
-        finally:
-            await service.stop()
+async def catalog(tokens: TokenFactory) -> AsyncIterator[CatalogWorld]:
+    def make(url: str) -> Service:
+        return build(Settings(database_url=url, jwt_public_key=tokens.public_pem), with_bus=False)
 
-
-@pytest.fixture(scope="module")
-async def catalog(catalog_service: Service, tokens: TokenFactory) -> AsyncIterator[CatalogWorld]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=catalog_service.app), base_url="http://t") as client:
-        yield CatalogWorld(catalog_service, client, tokens)
+    async with service_for_tests("catalog", make) as (service, client):
+        yield CatalogWorld(service, client, tokens)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ makes contracts between fresh units (so one test's seal certificates never touch
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,8 +17,8 @@ import pytest
 
 from contracts_schema.events import Party
 from contracts_schema.events.bidding import ResultConfirmed
-from servicekit.migrations import upgrade
-from servicekit.testing import TokenFactory, outbox_events, temporary_database
+from servicekit.app import Service
+from servicekit.testing import TokenFactory, outbox_events, service_for_tests
 
 TEMPLATE = ("第一条 乙方向甲方提供{service_name}，数量{quantity}{unit}，合同金额{amount}元（{amount_upper}）。\n"
             "第二条 本合同适用框架协议{agreement_no}的全部条款；{unknown_placeholder}保持原样。")
@@ -98,14 +97,10 @@ async def contracts_world(tokens: TokenFactory,
     from contracts.settings import Settings
 
     var_dir = tmp_path_factory.mktemp("contracts-var")
-    async with temporary_database("contracts") as url:
-        await asyncio.to_thread(upgrade, "contracts", url)
-        service = build(Settings(database_url=url, jwt_public_key=tokens.public_pem, var_dir=var_dir,
-                                 seal_max_failed_attempts=3, seal_kdf_n=2 ** 12, file_max_bytes=64 * 1024),
-                        with_bus=False)
-        await service.start()
-        try:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://t") as client:
-                yield ContractsWorld(service, client, tokens, var_dir)
-        finally:
-            await service.stop()
+    def make(url: str) -> Service:
+        return build(Settings(database_url=url, jwt_public_key=tokens.public_pem, var_dir=var_dir,
+                              seal_max_failed_attempts=3, seal_kdf_n=2 ** 12, file_max_bytes=64 * 1024),
+                     with_bus=False)
+
+    async with service_for_tests("contracts", make) as (service, client):
+        yield ContractsWorld(service, client, tokens, var_dir)

@@ -4,7 +4,6 @@ builders of the events it consumes."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -20,8 +19,8 @@ from contracts_schema.envelope import Envelope
 from contracts_schema.events import Party
 from contracts_schema.events.bidding import ResultConfirmed
 from contracts_schema.events.contracts import ContractStamped
-from servicekit.migrations import upgrade
-from servicekit.testing import TokenFactory, temporary_database
+from servicekit.app import Service
+from servicekit.testing import TokenFactory, service_for_tests
 
 PURCHASER_A = Party(org_id="11430000006100011A", name="湖南省教育厅", address="湖南省长沙市开福区湘江中路 2 段 116 号",
                     contact_name="李明", contact_phone="0731-84710001")
@@ -89,16 +88,12 @@ async def orders_world(tokens: TokenFactory, tmp_path_factory: pytest.TempPathFa
     from orders.settings import Settings
 
     var_dir = tmp_path_factory.mktemp("orders-var")
-    async with temporary_database("orders") as url:
-        await asyncio.to_thread(upgrade, "orders", url)
-        service = build(Settings(database_url=url, jwt_public_key=tokens.public_pem, var_dir=var_dir,
-                                 file_max_bytes=4096), with_bus=False)
-        await service.start()
-        try:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://t") as client:
-                yield OrdersWorld(service, client, tokens, var_dir / "files" / "orders")
-        finally:
-            await service.stop()
+    def make(url: str) -> Service:
+        return build(Settings(database_url=url, jwt_public_key=tokens.public_pem, var_dir=var_dir,
+                              file_max_bytes=4096), with_bus=False)
+
+    async with service_for_tests("orders", make) as (service, client):
+        yield OrdersWorld(service, client, tokens, var_dir / "files" / "orders")
 
 
 @pytest.fixture

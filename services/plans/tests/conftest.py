@@ -9,7 +9,6 @@ the bus would, and what it publishes is read from its outbox.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
@@ -28,8 +27,7 @@ from plans.app import build
 from plans.settings import Settings
 from servicekit.app import Service
 from servicekit.inbox import Outcome
-from servicekit.migrations import upgrade
-from servicekit.testing import TokenFactory, outbox_events, temporary_database
+from servicekit.testing import TokenFactory, outbox_events, service_for_tests
 
 UNIT_A = ("11430000006100011A", "湖南省教育厅")
 UNIT_B = ("11430000006100022B", "湖南省卫生健康委员会")
@@ -130,21 +128,12 @@ class PlansWorld:
 
 
 @pytest.fixture(scope="module")
-async def plans_service(tokens: TokenFactory) -> AsyncIterator[Service]:
-    async with temporary_database("plans") as url:
-        await asyncio.to_thread(upgrade, "plans", url)
-        service = build(Settings(database_url=url, jwt_public_key=tokens.public_pem), with_bus=False)
-        await service.start()
-        try:
-            yield service
-        finally:
-            await service.stop()
+async def world(tokens: TokenFactory) -> AsyncIterator[PlansWorld]:
+    def make(url: str) -> Service:
+        return build(Settings(database_url=url, jwt_public_key=tokens.public_pem), with_bus=False)
 
-
-@pytest.fixture(scope="module")
-async def world(plans_service: Service, tokens: TokenFactory) -> AsyncIterator[PlansWorld]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=plans_service.app), base_url="http://t") as client:
-        yield PlansWorld(plans_service, client, tokens)
+    async with service_for_tests("plans", make) as (service, client):
+        yield PlansWorld(service, client, tokens)
 
 
 @pytest.fixture

@@ -124,3 +124,32 @@ async def eventually(check: Any, *, timeout: float = 15.0, interval: float = 0.0
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
         await asyncio.sleep(interval)
+
+
+@asynccontextmanager
+async def migrated_database(package: str) -> AsyncIterator[str]:
+    """`temporary_database` with the service's Alembic migrations applied (so the tests try them too)."""
+    from servicekit.migrations import upgrade
+
+    async with temporary_database(package) as url:
+        await asyncio.to_thread(upgrade, package, url)
+        yield url
+
+
+@asynccontextmanager
+async def service_for_tests(package: str, make: Any) -> AsyncIterator[tuple[Any, Any]]:
+    """A service on a migrated temporary database, started, and an HTTP client on its app:
+
+        async with service_for_tests("plans", lambda url: build(Settings(database_url=url, ...),
+                                                                 with_bus=False)) as (service, client):
+    """
+    import httpx
+
+    async with migrated_database(package) as url:
+        service = make(url)
+        await service.start()
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://t") as client:
+                yield service, client
+        finally:
+            await service.stop()
