@@ -10,6 +10,7 @@ run:  ## start the whole platform: broker, five services, gateway, demo data
 
 test:  ## install what is missing, then run every test
 	@$(UV) sync --all-packages --quiet
+	@$(UV) run --no-sync ruff check --quiet .
 	@$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 schemas:  ## regenerate the committed event JSON Schemas and AsyncAPI document
