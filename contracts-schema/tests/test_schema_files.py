@@ -42,3 +42,26 @@ def test_design_catalog_events_exist():
               "OrderCreated", "ContractSent", "ContractConfirmed", "ContractSupplierSealed", "ContractStamped",
               "AcceptanceRecorded", "PaymentRecorded", "OrderCompleted"}
     assert design <= names, design - names
+
+
+def _undocumented(model, seen) -> list[str]:
+    import typing
+
+    from pydantic import BaseModel
+
+    missing = []
+    for name, field in model.model_fields.items():
+        if not field.description:
+            missing.append(f"{model.__name__}.{name}")
+        for arg in (field.annotation, *typing.get_args(field.annotation)):
+            for inner in (arg, *typing.get_args(arg)):
+                if isinstance(inner, type) and issubclass(inner, BaseModel) and inner not in seen:
+                    seen.add(inner)
+                    missing += _undocumented(inner, seen)
+    return missing
+
+
+def test_every_field_of_every_event_is_documented():
+    seen: set = set()
+    missing = [m for cls in ALL_EVENTS for m in _undocumented(cls, seen)]
+    assert not missing, f"describe these fields (or add them to contracts_schema/glossary.py): {missing}"

@@ -1,13 +1,30 @@
 """The base of every published event."""
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from contracts_schema.glossary import FIELDS
 
 TYPE_PREFIX = "gov.hunan.framework"
 
 
-class Event(BaseModel):
+class Documented(BaseModel):
+    """Base of every published model: a field without its own description takes the data dictionary's
+    (contracts_schema.glossary), so every field of every generated schema is documented."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        missing = [f for name, f in cls.model_fields.items() if not f.description and name in FIELDS]
+        for name, field in cls.model_fields.items():
+            if not field.description and name in FIELDS:
+                field.description = FIELDS[name]
+        if missing:
+            cls.model_rebuild(force=True)
+
+
+class Event(Documented):
     """One fact a service publishes. Subclasses set `context` (the topic's bounded context), `key_field`
     (the aggregate id field, which is also the Kafka key and `ce_subject`) and `version`.
 
@@ -33,7 +50,7 @@ class Event(BaseModel):
         return str(getattr(self, self.key_field))
 
 
-class Party(BaseModel):
+class Party(Documented):
     """A unit taking part: purchaser unit, supplier or agency, with what an announcement names."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)

@@ -4,9 +4,9 @@ library (入围服务库), as the collecting agency fixed them in stage 1."""
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from contracts_schema.events.base import Event
+from contracts_schema.events.base import Documented, Event
 from contracts_schema.types import Money, Quantity, UtcDateTime
 
 Method = Literal["direct_selection", "secondary_bidding"]
@@ -18,7 +18,7 @@ class CatalogEvent(Event):
     key_field = "agreement_id"
 
 
-class _Snapshot(BaseModel):
+class _Snapshot(Documented):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 

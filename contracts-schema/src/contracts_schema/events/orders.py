@@ -6,9 +6,9 @@ paid 已支付."""
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from contracts_schema.events.base import Event
+from contracts_schema.events.base import Documented, Event
 from contracts_schema.types import Money, Quantity, UtcDateTime
 
 
@@ -17,7 +17,7 @@ class OrdersEvent(Event):
     key_field = "order_id"
 
 
-class OrderItem(BaseModel):
+class OrderItem(Documented):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     service_id: str

@@ -2,9 +2,9 @@
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from contracts_schema.events.base import Event
+from contracts_schema.events.base import Documented, Event
 from contracts_schema.types import Money, Quantity, UtcDateTime
 
 
@@ -13,7 +13,7 @@ class PlansEvent(Event):
     key_field = "plan_id"
 
 
-class PlanLineSnapshot(BaseModel):
+class PlanLineSnapshot(Documented):
     """One plan line (采购计划明细) as it stands."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
