@@ -34,7 +34,7 @@ async def test_emit_numbers_events_per_aggregate_and_keeps_them_with_the_state_c
             await emit(session, event)
     table = db.metadata.tables["outbox"]
     async with db.read() as session:
-        rows = (await session.execute(sa.select(table).order_by(table.c.id))).mappings().all()
+        rows = (await session.exec(sa.select(table).order_by(table.c.id))).mappings().all()
     assert [(r["key"], r["sequence"]) for r in rows] == [("PL-A", 1), ("PL-A", 2), ("PL-B", 1), ("PL-A", 3)]
     env = decode_headers(rows[0]["headers"])
     assert env.type == PlanCreated.ce_type() and env.subject == "PL-A" and env.source.endswith("/kit")
