@@ -3,7 +3,10 @@
 Each service calls `add_plumbing_tables(metadata)` on its own metadata, so its Alembic migrations
 create them with its own tables."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
 
 from servicekit.types import UTCDateTime
 
@@ -38,3 +41,19 @@ def add_plumbing_tables(metadata: sa.MetaData) -> None:
         sa.Column("key", sa.String(100), primary_key=True),
         sa.Column("last_sequence", sa.BigInteger, nullable=False),
     )
+
+
+class StoredFileColumns(SQLModel):
+    """The record of an uploaded file whose bytes live in the file storage (servicekit.files): mix it
+    into a service's table beside the columns that say whose file it is.
+
+        class OrderFile(Table, StoredFileColumns, table=True): ...
+    """
+
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=60)
+    size: int
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=200)
+    uploaded_by: str = Field(max_length=60)
+    uploaded_at: datetime = Field(sa_type=UTCDateTime)

@@ -7,7 +7,7 @@ from sqlalchemy import Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from servicekit.tables import add_plumbing_tables
+from servicekit.tables import StoredFileColumns, add_plumbing_tables
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
@@ -68,7 +68,7 @@ class Contract(Table, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class ContractFile(Table, table=True):
+class ContractFile(Table, StoredFileColumns, table=True):
     """A file of a contract (its document revisions, the signed scan): bytes live in the storage."""
 
     __tablename__ = "contract_files"
@@ -76,13 +76,6 @@ class ContractFile(Table, table=True):
     id: str = Field(primary_key=True, max_length=40)
     contract_id: str = Field(foreign_key="contracts.id", index=True, max_length=40)
     kind: str = Field(max_length=20, description="document | signed_scan")
-    filename: str = Field(max_length=200)
-    content_type: str = Field(max_length=60)
-    size: int
-    sha256: str = Field(max_length=64)
-    storage_key: str = Field(max_length=200)
-    uploaded_by: str = Field(max_length=60)
-    uploaded_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class SealCertificate(Table, table=True):

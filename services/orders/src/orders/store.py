@@ -7,7 +7,7 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from servicekit.tables import add_plumbing_tables
+from servicekit.tables import StoredFileColumns, add_plumbing_tables
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
@@ -86,7 +86,7 @@ class ContractProgress(Table, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class StoredFile(Table, table=True):
+class StoredFile(Table, StoredFileColumns, table=True):
     """An uploaded file: its bytes live in the storage under `storage_key`."""
 
     __tablename__ = "files"
@@ -94,14 +94,7 @@ class StoredFile(Table, table=True):
     id: str = Field(primary_key=True, max_length=40)
     order_id: str = Field(foreign_key="orders.id", index=True, max_length=40)
     kind: str = Field(max_length=20, description="acceptance | payment | invoice")
-    filename: str = Field(max_length=200)
-    content_type: str = Field(max_length=60)
-    size: int
-    sha256: str = Field(max_length=64)
-    storage_key: str = Field(max_length=200)
-    uploaded_by: str = Field(max_length=60)
     uploaded_org_id: str = Field(max_length=40)
-    uploaded_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class LogisticsEntry(Table, table=True):
