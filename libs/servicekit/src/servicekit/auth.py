@@ -32,6 +32,11 @@ class Principal:
     def is_(self, role: str) -> bool:
         return self.role == role
 
+    def is_party(self, *, purchaser_org_id: str, supplier_id: str) -> bool:
+        """The purchaser unit or the supplier of a deal (a contract, an order): the only ones who see it."""
+        return ((self.role == "purchaser" and purchaser_org_id == self.org_id)
+                or (self.role == "supplier" and supplier_id == self.org_id))
+
 
 class TokenVerifier:
     def __init__(self, public_key_pem: str | None, *, issuer: str, audience: str) -> None:

@@ -215,8 +215,7 @@ async def _load(session: AsyncSession, contract_id: str, user: Principal, *, loc
     if lock:
         stmt = stmt.with_for_update()
     contract = (await session.exec(stmt)).first()
-    mine = contract is not None and ((user.role == "purchaser" and contract.purchaser_org_id == user.org_id)
-                                     or (user.role == "supplier" and contract.supplier_id == user.org_id))
+    mine = contract is not None and user.is_party(purchaser_org_id=contract.purchaser_org_id, supplier_id=contract.supplier_id)
     if not mine:
         raise NotFound(f"contract {contract_id} not found")
     bind_context(project_id=contract.project_id)

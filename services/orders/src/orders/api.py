@@ -207,8 +207,7 @@ async def _load(session: AsyncSession, order_id: str, user: Principal, *, lock: 
     if lock:
         stmt = stmt.with_for_update()
     order = (await session.exec(stmt)).first()
-    mine = order is not None and ((user.role == "purchaser" and order.purchaser_org_id == user.org_id)
-                                  or (user.role == "supplier" and order.supplier_id == user.org_id))
+    mine = order is not None and user.is_party(purchaser_org_id=order.purchaser_org_id, supplier_id=order.supplier_id)
     if not mine:
         raise NotFound(f"order {order_id} not found")
     bind_context(project_id=order.project_id)
