@@ -43,6 +43,16 @@ def add_plumbing_tables(metadata: sa.MetaData) -> None:
     )
 
 
+def add_numbering_table(metadata: sa.MetaData) -> sa.Table:
+    """`counters`: the last number handed out in each series (servicekit.numbering.next_number).
+    Called by the services that hand out document numbers, on their own metadata."""
+    return sa.Table(
+        "counters", metadata,
+        sa.Column("name", sa.String(60), primary_key=True),
+        sa.Column("last", sa.BigInteger, nullable=False),
+    )
+
+
 class StoredFileColumns(SQLModel):
     """The record of an uploaded file whose bytes live in the file storage (servicekit.files): mix it
     into a service's table beside the columns that say whose file it is.
