@@ -2,19 +2,14 @@
 
 from datetime import datetime
 
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from servicekit.tables import add_plumbing_tables
+from servicekit.tables import table_base
 from servicekit.types import UTCDateTime
 
 
-class Table(SQLModel, registry=registry()):
-    """Base of every table of the gateway."""
-
-
+Table = table_base()
 metadata = Table.metadata
-add_plumbing_tables(metadata)
 
 
 class Org(Table, table=True):

@@ -1,14 +1,31 @@
-"""The plumbing tables every service has beside its own: outbox, inbox, per-aggregate sequences.
+"""The base of every service's tables, and the plumbing tables every service has beside its own:
+outbox, inbox, per-aggregate sequences.
 
-Each service calls `add_plumbing_tables(metadata)` on its own metadata, so its Alembic migrations
-create them with its own tables."""
+Each service's `store.py` starts with
 
+    Table = table_base()
+    metadata = Table.metadata
+
+so its tables live on a metadata of their own (no other service's tables) that already holds the
+plumbing tables, and its Alembic migrations create them with its own tables."""
+
+import types
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from servicekit.types import UTCDateTime
+
+
+def table_base() -> type[SQLModel]:
+    """A new base class for one service's tables: its own SQLAlchemy registry, hence its own
+    `metadata`, with the plumbing tables already on it. Call it once per service."""
+    base = types.new_class("Table", (SQLModel,), {"registry": registry()})
+    base.__doc__ = "Base of every table of this service."
+    add_plumbing_tables(base.metadata)
+    return base
 
 
 def add_plumbing_tables(metadata: sa.MetaData) -> None:

@@ -6,20 +6,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from servicekit.tables import add_plumbing_tables
+from servicekit.tables import table_base
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
-class Table(SQLModel, registry=registry()):
-    """Base of every table of this service."""
-
-
+Table = table_base()
 metadata = Table.metadata
-add_plumbing_tables(metadata)
 
 
 # --- read model of plans (from PlanCreated / PlanUpdated) -------------------------------------------

@@ -14,22 +14,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel, func, select
+from sqlmodel import Field, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalog import domain
 from contracts_schema import categories
-from servicekit.tables import add_plumbing_tables
+from servicekit.tables import table_base
 from servicekit.types import MoneyColumn, UTCDateTime
 
 
-class Table(SQLModel, registry=registry()):
-    """Base of every table of this service."""
-
-
+Table = table_base()
 metadata = Table.metadata
-add_plumbing_tables(metadata)
 
 
 class Agreement(Table, table=True):

@@ -4,19 +4,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import UniqueConstraint
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from servicekit.tables import StoredFileColumns, add_plumbing_tables
+from servicekit.tables import StoredFileColumns, table_base
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
-class Table(SQLModel, registry=registry()):
-    """Base of every table of this service."""
-
-
+Table = table_base()
 metadata = Table.metadata
-add_plumbing_tables(metadata)
 
 
 class Order(Table, table=True):
