@@ -7,16 +7,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from uuid import uuid4
 
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from contracts_schema.events.plans import PlanCreated, PlanLineSnapshot
 from servicekit.db import Database
-from servicekit.tables import add_plumbing_tables
+from servicekit.tables import table_base
 
 
-class Base(SQLModel, registry=registry()):
-    pass
+Base = table_base()
 
 
 class Effect(Base, table=True):
@@ -28,7 +26,6 @@ class Effect(Base, table=True):
 
 
 metadata = Base.metadata
-add_plumbing_tables(metadata)
 
 
 def plan_created(plan_id: str | None = None) -> PlanCreated:
