@@ -30,14 +30,14 @@ FILING_NO = re.compile(r"^(湘财采备〔(\d{4})〕\d{3,6}|[A-Z]{2,6}-(\d{4})-\
 def check_filing_no(value: str) -> str:
     value = value.strip()
     if not FILING_NO.match(value):
-        raise Invalid("finance filing number (财政备案号) must look like 湘财采备〔2026〕00123 or HNCZ-2026-00123",
+        raise Invalid(f"财政备案号 {value!r} 格式不正确，应形如 湘财采备〔2026〕00123 或 HNCZ-2026-00123",
                       code="invalid_filing_no")
     return value
 
 
 def check_category(code: str) -> str:
     if not categories.is_known(code):
-        raise Invalid(f"unknown category (品目) code {code!r}; see GET /api/v1/catalog/categories",
+        raise Invalid(f"品目编码 {code!r} 不存在，可选的品目见 GET /api/v1/catalog/categories",
                       code="unknown_category")
     return code
 
@@ -75,7 +75,7 @@ class Balance:
 
     def reserve(self, amount: Decimal) -> Balance:
         if amount <= 0:
-            raise ValueError("a reservation is a positive amount")
+            raise ValueError(f"预留金额必须大于零，收到 {amount:.2f} 元")
         if amount > self.remaining:
             raise InsufficientBudget(self.remaining, amount)
         return replace(self, reserved=self.reserved + amount)
@@ -94,17 +94,17 @@ class Balance:
 
     def with_budget(self, budget: Decimal) -> Balance:
         if budget < self.committed:
-            raise Conflict(f"the budget cannot go below what is reserved plus consumed ({self.committed:.2f})",
+            raise Conflict(f"预算金额 {budget:.2f} 元低于该明细已预留与已成交金额之和 {self.committed:.2f} 元",
                            code="budget_below_committed")
         if budget < self.spent:
-            raise Conflict(f"the budget cannot go below what was already paid ({self.spent:.2f})",
+            raise Conflict(f"预算金额 {budget:.2f} 元低于该明细已支付金额 {self.spent:.2f} 元",
                            code="budget_below_spent")
         return replace(self, budget=budget)
 
 
 class InsufficientBudget(Exception):
     def __init__(self, remaining: Decimal, wanted: Decimal) -> None:
-        super().__init__(f"remaining budget {remaining:.2f} is less than the {wanted:.2f} asked for")
+        super().__init__(f"剩余预算 {remaining:.2f} 元，不足所需的 {wanted:.2f} 元")
         self.remaining, self.wanted = remaining, wanted
 
 
@@ -130,19 +130,19 @@ def decide_reservation(request: ReservationRequest, *, plan_owner: str | None, l
     """None when the line can hold `request.amount` for the project, else why not (shown to the purchaser).
     `plan_owner` is None when the plan is unknown, `balance`/`line_category` when the line is."""
     if plan_owner is None:
-        return Rejection("plan_not_found", "the plan named by the project does not exist")
+        return Rejection("plan_not_found", "项目引用的采购计划不存在")
     if plan_owner != request.purchaser_org_id:
-        return Rejection("not_plan_owner", "the plan belongs to another purchaser unit")
+        return Rejection("not_plan_owner", "项目引用的采购计划属于其他采购单位")
     if balance is None or line_category is None:
-        return Rejection("line_not_found", "the plan line named by the project does not exist in that plan")
+        return Rejection("line_not_found", "项目引用的计划明细不在该采购计划中")
     if request.amount <= 0:
-        return Rejection("invalid_amount", f"the amount to reserve must be positive, got {request.amount:.2f}")
+        return Rejection("invalid_amount", f"预留金额必须大于零，收到 {request.amount:.2f} 元")
     if not categories.related(request.category_code, line_category):
-        return Rejection("category_mismatch", f"the project's category {request.category_code} is not the plan "
-                                              f"line's category {line_category}")
+        return Rejection("category_mismatch", f"项目的品目 {request.category_code} 与计划明细的品目 "
+                                              f"{line_category} 不一致")
     if request.amount > balance.remaining:
-        return Rejection("insufficient_budget", f"the plan line has {balance.remaining:.2f} yuan left, the project "
-                                                f"needs {request.amount:.2f}")
+        return Rejection("insufficient_budget", f"计划明细剩余预算 {balance.remaining:.2f} 元，不足项目所需的 "
+                                                f"{request.amount:.2f} 元")
     return None
 
 
@@ -155,6 +155,7 @@ RESERVATION_LABELS = {
     "rejected": "已拒绝",
 }
 _MOVES = {("reserved", "release"): "released", ("reserved", "consume"): "consumed"}
+_ACTION_LABELS = {"release": "释放", "consume": "转为成交"}
 
 
 def reservation_after(status: str, action: str) -> str:
@@ -162,35 +163,55 @@ def reservation_after(status: str, action: str) -> str:
     try:
         return _MOVES[(status, action)]
     except KeyError:
-        raise Conflict(f"a reservation that is {RESERVATION_LABELS.get(status, status)} ({status}) cannot be "
-                       f"{action}d") from None
+        raise Conflict(f"预留状态为{RESERVATION_LABELS.get(status, status)}（{status}），不能"
+                       f"{_ACTION_LABELS.get(action, action)}") from None
 
 
 # ── editing a plan ───────────────────────────────────────────────────────────────────────────────
 
+MAX_LINES = 200
 LOCKED_WHEN_USED = ("year", "filing_no")
 LINE_LOCKED_WHEN_USED = ("category_code",)
+FIELD_LABELS = {"year": "预算年度（year）", "filing_no": "财政备案号（filing_no）"}
 
 
 def check_plan_edit(changes: dict[str, object], *, plan_used: bool) -> None:
     """Year and filing number tie the plan to its finance filing: fixed once any line is used."""
     locked = [f for f in LOCKED_WHEN_USED if f in changes]
     if locked and plan_used:
-        raise Conflict(f"{', '.join(locked)} cannot change once a project has used the plan", code="plan_in_use")
+        raise Conflict(f"采购计划已被项目使用，{'、'.join(FIELD_LABELS[f] for f in locked)}不能再修改",
+                       code="plan_in_use")
 
 
-def check_line_edit(changes: dict[str, object], balance: Balance) -> Balance:
-    """The line's new balance after `changes`, or why the change is refused."""
+def check_line_names(line_ids: list[str], *, updated: list[str], removed: list[str]) -> None:
+    """Each line a patch names is a line of the plan, named once (edited or removed, not both)."""
+    named = updated + removed
+    twice = sorted({line_id for line_id in named if named.count(line_id) > 1})
+    if twice:
+        raise Invalid(f"计划明细 {'、'.join(twice)} 被指定了多次：一条明细只能修改或删除一次",
+                      code="line_named_twice")
+    unknown = [line_id for line_id in named if line_id not in line_ids]
+    if unknown:
+        raise Invalid(f"{'、'.join(unknown)} 不是本采购计划的明细", code="unknown_line")
+
+
+def check_line_count(count: int) -> None:
+    if count > MAX_LINES:
+        raise Invalid(f"采购计划最多 {MAX_LINES} 条明细，本次修改后为 {count} 条", code="too_many_lines")
+
+
+def check_line_edit(changes: dict[str, object], balance: Balance, *, line: str = "该计划明细") -> Balance:
+    """The line's new balance after `changes`, or why the change is refused (`line` names it)."""
     locked = [f for f in LINE_LOCKED_WHEN_USED if f in changes]
     if locked and balance.used:
-        raise Conflict("the category of a line in use cannot change", code="line_in_use")
+        raise Conflict(f"{line}已被项目使用，品目（category_code）不能再修改", code="line_in_use")
     if "budget_amount" in changes:
         return balance.with_budget(changes["budget_amount"])  # type: ignore[arg-type]
     return balance
 
 
-def check_line_removal(balance: Balance, *, lines_left: int) -> None:
+def check_line_removal(balance: Balance, *, lines_left: int, line: str = "该计划明细") -> None:
     if balance.used:
-        raise Conflict("a line with reserved, awarded or paid amounts cannot be removed", code="line_in_use")
+        raise Conflict(f"{line}已有预留、成交或支付金额，不能删除", code="line_in_use")
     if lines_left < 1:
-        raise Invalid("a plan keeps at least one line", code="plan_without_lines")
+        raise Invalid("采购计划至少保留一条明细", code="plan_without_lines")

@@ -1,14 +1,15 @@
 """SQLModel tables of the plans service (its own metadata: no other service's tables) and the queries
-the routes and handlers share."""
+the command layer and the ledger share."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, select
+from sqlmodel import Field, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from plans import domain
@@ -145,3 +146,39 @@ async def reservations_of(session: AsyncSession, plan_id: str) -> list[Reservati
 async def ledger_has(session: AsyncSession, kind: str, reference: str) -> bool:
     stmt = select(LedgerEntry.id).where(LedgerEntry.kind == kind, LedgerEntry.reference == reference)
     return (await session.exec(stmt)).first() is not None
+
+
+@dataclass(frozen=True)
+class PlanFilter:
+    """What a unit looks for among its plans; None / empty means any."""
+
+    year: int | None = None
+    text: str = ""
+    category: str | None = None
+
+
+async def search_plans(session: AsyncSession, org_id: str, where: PlanFilter, *, offset: int,
+                       limit: int) -> tuple[int, list[Plan], list[PlanLine]]:
+    """How many of the unit's plans match, one page of them (newest first) and the lines of that page.
+    `text` is a part of the name, plan number or filing number; `category` matches lines beneath it."""
+    conditions = [Plan.purchaser_org_id == org_id]
+    if where.year is not None:
+        conditions.append(Plan.year == where.year)
+    if where.text.strip():
+        pattern = f"%{_escape_like(where.text.strip().lower())}%"
+        conditions.append(or_(*(func.lower(column).like(pattern, escape="\\")
+                                for column in (Plan.name, Plan.plan_no, Plan.filing_no))))
+    if where.category:
+        conditions.append(Plan.id.in_(select(PlanLine.plan_id).where(  # type: ignore[union-attr]
+            PlanLine.category_code.like(f"{where.category}%"))))  # type: ignore[union-attr]
+    total = (await session.exec(select(func.count()).select_from(Plan).where(*conditions))).one()
+    plans = list((await session.exec(
+        select(Plan).where(*conditions).order_by(Plan.created_at.desc(), Plan.plan_no.desc())  # type: ignore[attr-defined]
+        .offset(offset).limit(limit))).all())
+    lines = list((await session.exec(
+        select(PlanLine).where(PlanLine.plan_id.in_([p.id for p in plans])))).all())  # type: ignore[attr-defined]
+    return total, plans, lines
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
