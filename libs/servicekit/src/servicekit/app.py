@@ -22,8 +22,7 @@ from contracts_schema.events import Event
 from servicekit.auth import TokenVerifier
 from servicekit.bus import KafkaBus
 from servicekit.db import Database
-from servicekit.errors import install_error_handlers
-from servicekit.http import RequestContextMiddleware, health_router
+from servicekit.http import RequestContextMiddleware, health_router, install_error_handlers
 from servicekit.inbox import Dispatcher, EventHandlers, Outcome
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import ServiceSettings

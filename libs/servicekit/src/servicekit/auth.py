@@ -19,6 +19,7 @@ from servicekit.logging import bind_context
 
 Role = Literal["purchaser", "supplier", "agency"]
 ROLES: tuple[str, ...] = ("purchaser", "supplier", "agency")
+ROLE_NAMES = {"purchaser": "采购人", "supplier": "供应商", "agency": "征集人"}
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,16 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         if not self.public_key:
-            raise Unauthorized("this service has no token key configured (JWT_PUBLIC_KEY_FILE)")
+            raise Unauthorized("本服务未配置令牌公钥（JWT_PUBLIC_KEY_FILE），无法验证登录")
         try:
             claims = jwt.decode(token, self.public_key, algorithms=["RS256"], issuer=self.issuer,
                                 audience=self.audience, options={"require": ["exp", "sub", "org", "role"]})
         except jwt.ExpiredSignatureError:
-            raise Unauthorized("token expired; log in again", code="token_expired") from None
+            raise Unauthorized("登录已过期，请重新登录", code="token_expired") from None
         except jwt.InvalidTokenError as bad:
-            raise Unauthorized(f"invalid token: {bad}", code="invalid_token") from None
+            raise Unauthorized("登录令牌无效，请重新登录", code="invalid_token") from bad
         if claims["role"] not in ROLES:
-            raise Unauthorized("token carries an unknown role", code="invalid_token")
+            raise Unauthorized("登录令牌中的角色无法识别，请重新登录", code="invalid_token")
         return Principal(user_id=str(claims.get("uid", claims["sub"])), username=claims["sub"],
                          org_id=claims["org"], org_name=claims.get("org_name", ""), role=claims["role"])
 
@@ -69,7 +70,7 @@ def bearer_token(request: Request) -> str | None:
 async def current_principal(request: Request) -> Principal:
     token = bearer_token(request)
     if token is None:
-        raise Unauthorized("log in first: send Authorization: Bearer <token>")
+        raise Unauthorized("请先登录（请求头 Authorization: Bearer <令牌>）")
     principal = request.app.state.verifier.verify(token)
     bind_context(user=principal.username, org_id=principal.org_id)
     return principal
@@ -85,7 +86,8 @@ CurrentUser = Annotated[Principal, Depends(current_principal)]
 def require_role(*roles: str):
     async def dependency(principal: CurrentUser) -> Principal:
         if principal.role not in roles:
-            raise Forbidden(f"only a {' or '.join(roles)} may do this; you are logged in as a {principal.role}")
+            allowed = "或".join(ROLE_NAMES.get(r, r) for r in roles)
+            raise Forbidden(f"只有{allowed}可以这样做；您登录的身份是{ROLE_NAMES.get(principal.role, principal.role)}")
         return principal
     return dependency
 

@@ -1,17 +1,10 @@
 """The JSON error model: every public error is `{"error": {"code": ..., "message": ...}}`.
 
-Domain code raises these (they carry no I/O), the HTTP layer renders them. Bad input is a 4xx and
+Domain code raises these (they carry no I/O and import no web framework); the HTTP layer
+(`servicekit.http.install_error_handlers`) renders them. Bad input is a 4xx and
 changes nothing: raise before writing, or inside the transaction so it rolls back."""
 
-import logging
 from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger("servicekit.errors")
 
 
 class APIError(Exception):
@@ -65,35 +58,84 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": error}
 
 
-def _validation_message(errors: list[dict[str, Any]]) -> str:
+# Why a field was refused, in Chinese, by pydantic's error type; `{name}` is filled from the error's ctx.
+_REASONS = {
+    "missing": "必填",
+    "extra_forbidden": "不是可接受的字段",
+    "string_type": "须为文本",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "至多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不正确",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "至多 {max_length} 项",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须不小于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须不大于 {le}",
+    "multiple_of": "须为 {multiple_of} 的整数倍",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "int_from_float": "须为整数",
+    "float_type": "须为数字",
+    "float_parsing": "须为数字",
+    "decimal_type": "须为数字",
+    "decimal_parsing": "须为数字",
+    "decimal_max_places": "至多 {decimal_places} 位小数",
+    "decimal_max_digits": "至多 {max_digits} 位数字",
+    "decimal_whole_digits": "整数部分至多 {whole_digits} 位",
+    "finite_number": "须为有限的数",
+    "bool_type": "须为 true 或 false",
+    "bool_parsing": "须为 true 或 false",
+    "date_type": "须为日期（YYYY-MM-DD）",
+    "date_parsing": "须为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "须为日期（YYYY-MM-DD）",
+    "datetime_type": "须为时间（ISO 8601）",
+    "datetime_parsing": "须为时间（ISO 8601）",
+    "datetime_from_date_parsing": "须为时间（ISO 8601）",
+    "timezone_aware": "须带时区",
+    "literal_error": "须为以下之一：{expected}",
+    "enum": "须为以下之一：{expected}",
+    "list_type": "须为列表",
+    "dict_type": "须为对象",
+    "model_type": "须为对象",
+    "model_attributes_type": "须为对象",
+    "uuid_type": "须为 UUID",
+    "uuid_parsing": "须为 UUID",
+    "json_invalid": "不是有效的 JSON",
+    "url_parsing": "须为网址",
+    "url_type": "须为网址",
+}
+
+
+def _where(loc: Any) -> str:
+    """`lines[0].quantity` from pydantic's loc ("body", "lines", 0, "quantity")."""
+    where = ""
+    for part in loc or ():
+        if part in ("body", "query", "path", "header", "cookie") and not where:
+            continue
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    return where
+
+
+def _reason(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    reason = _REASONS.get(kind)
+    if reason is not None:
+        try:
+            return reason.format(**(error.get("ctx") or {}))
+        except (KeyError, IndexError):
+            return reason.split("{")[0].rstrip("：: ") or reason
+    msg = str(error.get("msg", ""))
+    return msg.removeprefix("Value error, ") or "取值不正确"
+
+
+def validation_message(errors: list[dict[str, Any]]) -> str:
+    """One Chinese sentence naming each refused field and why (the first five), from pydantic's
+    errors: `字段 budget_amount：须大于 0；字段 name：必填`. Query and path parameters are 参数."""
     parts = []
-    for err in errors[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-        parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-    return "; ".join(parts) or "invalid request"
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(APIError)
-    async def _api_error(request: Request, exc: APIError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status,
-                            headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse(error_body("validation_error", _validation_message(errors), errors),
-                            status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(exc.status_code, "error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("internal_error", "internal error; the request id names it in the logs"),
-                            status_code=500)
+    for error in errors[:5]:
+        loc = tuple(error.get("loc") or ())
+        where = _where(loc)
+        noun = "参数" if loc[:1] in (("query",), ("path",), ("header",), ("cookie",)) else "字段"
+        parts.append(f"{noun} {where}：{_reason(error)}" if where else f"请求体：{_reason(error)}")
+    return "；".join(parts) or "请求不正确"

@@ -1,16 +1,59 @@
-"""HTTP plumbing: request ids and trace context on every request and log line, health endpoints."""
+"""HTTP plumbing: the JSON rendering of every error, request ids and trace context on every request
+and log line, health endpoints."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts_schema.envelope import new_traceparent, trace_id_of
-from servicekit.errors import error_body
+from servicekit.errors import APIError, error_body, validation_message
 from servicekit.logging import _context
+
+log = logging.getLogger("servicekit.http")
+
+# Framework errors (no such route, wrong method, ...): a stable code and a Chinese message.
+_HTTP_ERRORS = {
+    401: ("unauthorized", "请先登录"),
+    404: ("not_found", "没有这个地址"),
+    405: ("method_not_allowed", "这个地址不接受该请求方法"),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as `{"error": {"code", "message"}}`: the servicekit.errors types with their
+    status, request validation as 422 `validation_error` naming each field, anything else a 500."""
+
+    @app.exception_handler(APIError)
+    async def _api_error(request: Request, exc: APIError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status,
+                            headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        details = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errors]
+        return JSONResponse(error_body("validation_error", validation_message(errors), details),
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_ERRORS.get(exc.status_code, ("error", str(exc.detail)))
+        return JSONResponse(error_body(code, message), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("internal_error", "服务内部错误，请稍后重试；日志中的请求编号可查明原因"),
+                            status_code=500)
 
 if TYPE_CHECKING:
     from servicekit.app import Service
@@ -56,7 +99,7 @@ def health_router(service: Service) -> APIRouter:
         checks = await service.readiness()
         failing = [name for name, ok in checks.items() if not ok]
         if failing:
-            return JSONResponse(error_body("not_ready", f"{service.name} not ready: {', '.join(failing)}", checks),
+            return JSONResponse(error_body("not_ready", f"{service.name} 尚未就绪：{'、'.join(failing)}", checks),
                                 status_code=503)
         return JSONResponse({"status": "ready", "service": service.name, "checks": checks})
 
