@@ -84,15 +84,15 @@ def sniff(data: bytes) -> FileType | None:
 def check_filename(name: str | None) -> str:
     """The file name as the user gave it, or BadRequest: no path, no control characters, not too long."""
     if name is None or not name.strip():
-        raise BadRequest("the file has no name", code="bad_file_name")
+        raise BadRequest("文件没有名称", code="bad_file_name")
     if len(name) > MAX_NAME_CHARS or len(name.encode()) > 255:
-        raise BadRequest(f"the file name is longer than {MAX_NAME_CHARS} characters", code="bad_file_name")
+        raise BadRequest(f"文件名超过 {MAX_NAME_CHARS} 个字符", code="bad_file_name")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
-        raise BadRequest("the file name contains control characters", code="bad_file_name")
+        raise BadRequest("文件名含有控制字符", code="bad_file_name")
     if "/" in name or "\\" in name or name.strip() in (".", "..") or ".." in name or ":" in name:
-        raise BadRequest("the file name must be a plain name, without a path", code="bad_file_name")
+        raise BadRequest("文件名只能是名称，不能含有路径", code="bad_file_name")
     if name != name.strip() or name.startswith("."):
-        raise BadRequest("the file name must not start with a dot or a space", code="bad_file_name")
+        raise BadRequest("文件名不能以点开头，也不能以空格开头或结尾", code="bad_file_name")
     return name
 
 
@@ -110,19 +110,19 @@ def check_file(filename: str | None, declared_type: str | None, data: bytes, *, 
     """Pure check of one file (no I/O): returns it with its size and SHA-256, or raises a 4xx."""
     name = check_filename(filename)
     if not data:
-        raise Invalid("the file is empty", code="empty_file")
+        raise Invalid("文件是空的", code="empty_file")
     if len(data) > max_bytes:
-        raise TooLarge(f"the file is larger than {max_bytes} bytes", code="file_too_large")
-    names = ", ".join(t.label for t in allowed)
+        raise TooLarge(f"文件超过 {max_bytes} 字节的上限", code="file_too_large")
+    names = "、".join(t.label for t in allowed)
     found = sniff(data)
     if found is None or found not in allowed:
-        raise UnsupportedType(f"the file's content is not one of: {names}")
+        raise UnsupportedType(f"文件内容不是以下类型之一：{names}")
     declared = (declared_type or "").split(";")[0].strip().lower()
     declared = _ALIASES.get(declared, declared)
     if declared and declared not in ("application/octet-stream", found.content_type):
-        raise UnsupportedType(f"the file says it is {declared}, but its content is {found.label}")
+        raise UnsupportedType(f"文件声明的类型是 {declared}，但其内容是 {found.label}")
     if not name.lower().endswith(found.extensions):
-        raise UnsupportedType(f"a {found.label} file's name ends with {' or '.join(found.extensions)}")
+        raise UnsupportedType(f"{found.label} 文件的文件名应以 {' 或 '.join(found.extensions)} 结尾")
     return Upload(filename=name, content_type=found.content_type, size=len(data),
                   sha256=hashlib.sha256(data).hexdigest(), data=data)
 
@@ -134,7 +134,7 @@ async def read_upload(upload: UploadFile, *, max_bytes: int,
     while chunk := await upload.read(CHUNK):
         buffer.extend(chunk)
         if len(buffer) > max_bytes:
-            raise TooLarge(f"the file is larger than {max_bytes} bytes", code="file_too_large")
+            raise TooLarge(f"文件超过 {max_bytes} 字节的上限", code="file_too_large")
     return check_file(upload.filename, upload.content_type, bytes(buffer), max_bytes=max_bytes, allowed=allowed)
 
 
@@ -198,14 +198,14 @@ class LocalStorage:
         try:
             handle = await asyncio.to_thread(path.open, "rb")
         except FileNotFoundError:
-            raise StoredObjectMissing(f"stored file {key} is missing") from None
+            raise StoredObjectMissing(f"存储中没有文件 {key}") from None
         return _chunks(handle)
 
     async def read(self, key: str) -> bytes:
         try:
             return await asyncio.to_thread(self.path(key).read_bytes)
         except FileNotFoundError:
-            raise StoredObjectMissing(f"stored file {key} is missing") from None
+            raise StoredObjectMissing(f"存储中没有文件 {key}") from None
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.path(key).unlink, missing_ok=True)
@@ -254,7 +254,7 @@ class S3Storage:
             return await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=self._key(key))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise StoredObjectMissing(f"stored file {key} is missing") from None
+                raise StoredObjectMissing(f"存储中没有文件 {key}") from None
             raise
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
@@ -368,8 +368,8 @@ class BodySizeLimit:
     async def _refuse(self, send: Any) -> None:
         import json
 
-        body = json.dumps(error_body("request_too_large", f"the request body is larger than {self.max_bytes} "
-                                                          "bytes"), ensure_ascii=False).encode()
+        body = json.dumps(error_body("request_too_large", f"请求体超过 {self.max_bytes} 字节的上限"),
+                          ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
