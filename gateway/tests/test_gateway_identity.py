@@ -67,7 +67,7 @@ async def test_an_expired_token_is_refused_at_the_edge_before_any_service(gatewa
     before = len(stubs["plans"].seen)
     response = await gateway.get("/api/v1/plans", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401
-    assert response.json()["error"] == {"code": "token_expired", "message": "token expired; log in again"}
+    assert response.json()["error"] == {"code": "token_expired", "message": "登录已过期，请重新登录"}
     assert len(stubs["plans"].seen) == before
 
 
