@@ -11,12 +11,14 @@ import sqlalchemy as sa
 from sqlmodel import func, select
 
 from contracts_schema.envelope import Envelope, decode_headers, encode_headers
+from contracts_schema.events import Event
 from contracts_schema.events.plans import PlanCreated
 from kit_world import Effect, metadata, plan_created
 from servicekit.db import Database
-from servicekit.inbox import Dispatcher, EventHandlers
+from servicekit.inbox import Dispatcher, EventHandlers, log_fields
+from servicekit.logging import current_context
 from servicekit.outbox import OutboxRelay, emit
-from servicekit.testing import database_kind
+from servicekit.testing import database_kind, eventually
 
 
 async def count_effects(db, plan_id: str | None = None) -> int:
@@ -85,20 +87,36 @@ async def test_relay_crash_before_marking_sent_publishes_again(db):
 
 
 async def test_commit_wakes_the_relay(db):
-    seen = asyncio.Event()
+    relay = OutboxRelay(db, db.metadata, publish=lambda messages: asyncio.sleep(0),
+                        poll_interval=3600)  # its poll alone would publish in an hour
+    rounds: list[int] = []
+    first_round = asyncio.Event()
+    one_round = relay.publish_pending
 
-    async def publish(messages):
-        seen.set()
+    async def counted_round() -> int:
+        published = await one_round()
+        rounds.append(published)
+        first_round.set()
+        return published
 
-    relay = OutboxRelay(db, db.metadata, publish, poll_interval=30)
+    relay.publish_pending = counted_round
     task = asyncio.create_task(relay.run())
     try:
-        await asyncio.sleep(0.05)  # the relay's first round found nothing and now waits up to 30 s
+        await asyncio.wait_for(first_round.wait(), timeout=10)
+        assert rounds == [0]  # nothing to publish yet: the relay now waits for a wake or the poll
+        async with db.transaction():
+            pass
+        assert not relay._wake.is_set()  # a commit that recorded no event wakes nothing
         async with db.transaction() as session:
             await emit(session, plan_created())
-        await asyncio.wait_for(seen.wait(), timeout=2)  # woken by the commit, not by the 30 s poll
+        assert relay._wake.is_set()  # this commit woke it, before the relay ran again
+        await eventually(lambda: len(rounds) == 2, timeout=10)
+        assert rounds == [0, 1] and relay.published == 1  # published at the wake, not an hour later
+        assert await relay.unsent_count() == 0
     finally:
         task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
 
 
 def dispatcher(db, handler, *, max_attempts=3, dead=None) -> Dispatcher:
@@ -143,6 +161,33 @@ async def test_concurrent_duplicates_have_one_effect(db):
     outcomes = await asyncio.gather(*(d.deliver(*message) for _ in range(5)))
     assert sorted(o.status for o in outcomes) == ["duplicate"] * 4 + ["handled"]
     assert await count_effects(db, event.plan_id) == 1
+
+
+async def test_a_handled_event_s_log_lines_name_what_it_is_about(db):
+    context: dict = {}
+
+    async def remember_context(session, event, envelope):
+        context.update(current_context())
+
+    event = plan_created()
+    assert (await dispatcher(db, remember_context).deliver(*record(event))).status == "handled"
+    assert context["plan_id"] == event.plan_id and context["purchaser_org_id"] == event.purchaser_org_id
+    assert context["event_type"] == PlanCreated.ce_type()
+
+
+class Signed(Event):
+    context = "kit"
+    key_field = "contract_id"
+    contract_id: str
+    project_id: str
+    order_id: str | None = None
+    amount: str
+    lines: list[dict]
+
+
+def test_log_fields_are_the_event_s_key_and_its_other_top_level_ids():
+    event = Signed(contract_id="CT1", project_id="PJ1", amount="1.00", lines=[{"line_id": "L1"}])
+    assert log_fields(event) == {"contract_id": "CT1", "project_id": "PJ1"}
 
 
 async def test_failing_handler_is_retried_then_succeeds_with_one_effect(db):

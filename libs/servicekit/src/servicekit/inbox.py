@@ -25,7 +25,16 @@ from servicekit.logging import log_context
 log = logging.getLogger("servicekit.inbox")
 
 Handler = Callable[[AsyncSession, Any, Envelope], Awaitable[None]]
-_CONTEXT_FIELDS = ("project_id", "contract_id", "order_id", "plan_id", "agreement_id")
+
+
+def log_fields(event: Event) -> dict[str, str]:
+    """What an event is about, for the log lines of its handling: the id of its aggregate under the
+    event's own key field, and every other id it carries at its top level (a field named `*_id`).
+    So a handler's lines name the project, contract or order without the plumbing knowing which
+    fields a service's events have."""
+    fields = {name: value for name, value in event if name.endswith("_id") and isinstance(value, str)}
+    fields[event.key_field] = event.aggregate_id
+    return fields
 
 
 class EventHandlers:
@@ -101,9 +110,8 @@ class Dispatcher:
         except (EnvelopeError, PoisonEvent) as poison:
             return await self._park(topic, key, headers, body, str(poison), attempts=1)
 
-        fields = {f: getattr(event, f) for f in _CONTEXT_FIELDS if hasattr(event, f)}
         with log_context(event_id=envelope.id, event_type=envelope.type, traceparent=envelope.traceparent,
-                         trace_id=envelope.trace_id, **fields):
+                         trace_id=envelope.trace_id, **log_fields(event)):
             delay = self.backoff
             for attempt in range(1, self.max_attempts + 1):
                 try:
