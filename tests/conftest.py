@@ -10,18 +10,19 @@ a purchaser, a supplier or the agency would.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import httpx
 import pytest
 
 from devstack.keys import ensure_jwt_keys
-from devstack.stack import ALL, LocalStack
+from devstack.stack import WITH_DATABASE, LocalStack
 from devstack.testing import service_databases
 from gateway.demo import DEMO_PASSWORD
 from platform_client import Api
 
-NAMES = tuple(spec.name for spec in ALL)
+NAMES = WITH_DATABASE
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +59,45 @@ def as_user(stack: LocalStack) -> Iterator[Callable[[str], Api]]:
     yield login
     for client in clients.values():
         client.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A real Chromium for the whole run (Debian's package; `make test` installs it)."""
+    from playwright.sync_api import sync_playwright
+
+    from console import chromium_path
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def console(stack: LocalStack, browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """`console("purchaser-a")`: a person logged in through the login page, in a browser context of their own;
+    `console()` nobody logged in; `console("purchaser-a", javascript=False)` with JavaScript off."""
+    from console import SCREENS, new_person, slug
+
+    people = []
+    folder = SCREENS / slug(request.node.name)
+    if folder.exists():
+        for old in folder.glob("*.png"):
+            old.unlink()
+
+    def open_console(username: str | None = None, *, javascript: bool = True) -> Any:
+        person = new_person(browser, stack.url("gateway"), folder, javascript=javascript)
+        people.append(person)
+        if username:
+            person.login(username)
+        return person
+
+    yield open_console
+    for person in people:
+        person.context.close()
 
 
 @pytest.fixture(scope="session")

@@ -86,7 +86,7 @@ def test_a_service_that_is_down_is_a_json_502_naming_it(stack, as_user):
         response = purchaser.get("/api/v1/orders")
         assert response.status_code == 502
         assert response.json()["error"] == {"code": "service_unavailable",
-                                             "message": "the orders service is unavailable; try again shortly"}
+                                             "message": "orders 服务暂时不可用，请稍后重试"}
         assert purchaser.get("/api/v1/plans").status_code == 200  # the rest of the platform carries on
     finally:
         stack.start("orders")

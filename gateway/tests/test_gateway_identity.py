@@ -46,7 +46,7 @@ async def test_me_names_the_user_the_unit_and_the_role(gateway):
 async def test_a_wrong_password_or_unknown_user_is_the_same_401(gateway, username, password):
     response = await login(gateway, username, password)
     assert response.status_code == 401
-    assert response.json() == {"error": {"code": "invalid_credentials", "message": "wrong username or password"}}
+    assert response.json() == {"error": {"code": "invalid_credentials", "message": "用户名或密码错误"}}
     assert response.headers["www-authenticate"] == "Bearer"
 
 
@@ -103,7 +103,7 @@ async def test_over_the_per_user_limit_is_a_429_with_retry_after(make_gateway, t
     wait = int(refused.headers["retry-after"])
     assert 1 <= wait <= 5  # one request every 5 s; less once time has passed since the burst
     assert refused.json() == {"error": {"code": "rate_limited",
-                                        "message": f"too many requests; try again in {wait} s"}}
+                                        "message": f"请求过于频繁，请 {wait} 秒后再试"}}
     assert refused.headers["x-request-id"]
     assert other_user.status_code == 200  # each user has a budget of their own
     assert own_route.status_code == 429  # the gateway's own routes count too

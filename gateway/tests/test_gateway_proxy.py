@@ -144,7 +144,7 @@ async def test_a_service_that_is_down_is_a_json_502_naming_it(make_gateway, toke
         upload = await gw.post("/api/v1/orders/O1/acceptance", content=b"x" * 100_000, headers=auth(tokens))
     assert response.status_code == 502
     assert response.json() == {"error": {"code": "service_unavailable",
-                                         "message": "the orders service is unavailable; try again shortly"}}
+                                         "message": "orders 服务暂时不可用，请稍后重试"}}
     assert response.headers["x-request-id"]
     assert upload.status_code == 502 and "orders" in upload.json()["error"]["message"]
 
@@ -154,7 +154,7 @@ async def test_a_silent_service_is_a_json_504_naming_it(make_gateway, stubs, tok
         response = await gw.get("/api/v1/projects/P1/slow", headers=auth(tokens))
     assert response.status_code == 504
     assert response.json()["error"] == {"code": "service_timeout",
-                                         "message": "the bidding service did not answer in time; try again shortly"}
+                                         "message": "bidding 服务未能及时响应，请稍后重试"}
 
 
 def payload(size: int, chunk: int = MiB):

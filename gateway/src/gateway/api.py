@@ -53,7 +53,7 @@ async def _login_allowed(request: Request, username: str) -> JSONResponse | None
         decision = await limiter.hit(key, limit)
         if not decision.allowed:
             wait = decision.retry_after_seconds
-            return JSONResponse(error_body("rate_limited", f"too many log-in attempts; try again in {wait} s"),
+            return JSONResponse(error_body("rate_limited", f"登录尝试过于频繁，请 {wait} 秒后再试"),
                                 status_code=429, headers={"Retry-After": str(wait)})
     return None
 
@@ -73,7 +73,7 @@ async def login(request: Request, db: DB, username: Annotated[str, Form(min_leng
     # passing through. An unknown user is checked against a dummy hash: both answers take as long.
     ok = await asyncio.to_thread(check_password, user.password_hash if user else None, password)
     if not ok or user is None or org is None or not user.active:
-        raise Unauthorized("wrong username or password", code="invalid_credentials")
+        raise Unauthorized("用户名或密码错误", code="invalid_credentials")
     token, ttl = request.app.state.issuer.issue(username=user.username, org_id=org.org_id, org_name=org.name,
                                                 role=user.role)
     return TokenResponse(access_token=token, expires_in=ttl)
@@ -84,7 +84,7 @@ async def me(principal: CurrentUser, db: DB) -> Me:
     async with db.read() as session:
         row = (await session.exec(select(User, Org).join(Org).where(User.username == principal.username))).first()
     if row is None or not row[0].active:
-        raise Unauthorized("the account of this token no longer exists or is disabled")
+        raise Unauthorized("此令牌对应的账号已不存在或已停用，请重新登录")
     user, org = row
     return Me(username=user.username, display_name=user.display_name, role=user.role,
               role_label=ROLE_LABELS.get(user.role, user.role), org_id=org.org_id, org_name=org.name,

@@ -23,10 +23,10 @@ from gateway.asgi import RequestIdGuard
 from gateway.domain import Limit
 from gateway.edge import EdgeMiddleware, TokenCache
 from gateway.identity import TokenIssuer
-from gateway.openapi import MergedOpenAPI
+from gateway.openapi import MergedOpenAPI, install_offline_docs
 from gateway.proxy import ProxyMiddleware
 from gateway.ratelimit import make_limiter
-from gateway.routes import SERVICES
+from gateway.routes import CONSOLE, SERVICES
 from gateway.settings import Settings
 from gateway.upstream import make_client
 from servicekit.app import Service
@@ -74,10 +74,12 @@ def build(settings: Settings) -> Service:
                                         round(settings.login_attempts_per_address_per_minute))))
     app.state.openapi = MergedOpenAPI(app.openapi, client, urls, ttl=settings.openapi_cache_seconds)
     app.state.openapi.install(app)
+    install_offline_docs(app)
 
     app.user_middleware[:] = [m for m in app.user_middleware if m.cls is not RequestContextMiddleware]
     edge = EdgeMiddleware(
-        ProxyMiddleware(app, client=client, urls=urls, max_body_bytes=settings.max_body_bytes),
+        ProxyMiddleware(app, client=client, urls={**urls, CONSOLE: settings.web_url.rstrip("/")},
+                        max_body_bytes=settings.max_body_bytes),
         tokens=TokenCache(app.state.verifier), limiter=limiter,
         user_limit=Limit(settings.rate_limit_per_second, settings.rate_limit_burst),
         anonymous_limit=Limit(settings.rate_limit_anonymous_per_second, settings.rate_limit_anonymous_burst),

@@ -94,7 +94,7 @@ class EdgeMiddleware:
             if status:
                 raise  # the status line is out: uvicorn cuts the connection
             await send_error(send_noting_status, 500, "internal_error",
-                             "internal error; the request id names it in the logs")
+                             "服务器内部错误，请稍后重试（请求编号可在日志中查到）")
         finally:
             if self.access_log:
                 log.info("%s %s %d", scope["method"], scope["path"], status,
@@ -121,7 +121,7 @@ class EdgeMiddleware:
             if not decision.allowed:
                 wait = decision.retry_after_seconds
                 await send_error(send, 429, "rate_limited",
-                                 f"too many requests; try again in {wait} s",
+                                 f"请求过于频繁，请 {wait} 秒后再试",
                                  [(b"retry-after", str(wait).encode())])
                 return
         await self.app(scope, receive, send)

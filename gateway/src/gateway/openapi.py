@@ -13,11 +13,16 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import fastapi_offline
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
 
 from gateway.routes import service_for
 from gateway.upstream import UpstreamClient
@@ -161,3 +166,34 @@ class MergedOpenAPI:
                 app.router.routes[index] = Route(app.openapi_url, openapi, include_in_schema=False)
                 return
         raise RuntimeError("the app serves no OpenAPI document to replace")
+
+
+ASSETS = "/api-docs-assets"
+
+
+def install_offline_docs(app: Any) -> None:
+    """/docs (Swagger UI) and /redoc with their scripts and styles served from the installed
+    fastapi-offline package: the pages work on a machine without internet (FastAPI's own point at a CDN)."""
+    own = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in own]
+    app.mount(ASSETS, StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"), name="docs-assets")
+    title = app.title
+
+    async def swagger(request: Request) -> Any:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{title} — Swagger UI",
+                                   oauth2_redirect_url="/docs/oauth2-redirect",
+                                   swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{ASSETS}/favicon.png")
+
+    async def redirect(request: Request) -> Any:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    async def redoc(request: Request) -> Any:
+        return get_redoc_html(openapi_url=app.openapi_url, title=f"{title} — ReDoc",
+                              redoc_js_url=f"{ASSETS}/redoc.standalone.js", redoc_favicon_url=f"{ASSETS}/favicon.png",
+                              with_google_fonts=False)
+
+    app.router.routes += [Route("/docs", swagger, include_in_schema=False),
+                          Route("/docs/oauth2-redirect", redirect, include_in_schema=False),
+                          Route("/redoc", redoc, include_in_schema=False)]

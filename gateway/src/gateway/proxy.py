@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts_schema.envelope import new_traceparent
 from gateway.asgi import header, send_error
-from gateway.routes import service_for
+from gateway.routes import CONSOLE, service_for
 from gateway.upstream import TimedOut, UpstreamClient, UpstreamError
 from servicekit.logging import current_context
 
@@ -111,7 +111,7 @@ class ProxyMiddleware:
             return
         if "/." in scope["path"] and any(part in (".", "..") for part in scope["path"].split("/")):
             # A service would not resolve it, but no caller has a reason to send it either.
-            await send_error(send, 400, "bad_request", "the path may not contain '.' or '..' segments")
+            await send_error(send, 400, "bad_request", "路径中不能含有 “.” 或 “..” 段")
             return
         context = current_context()
         request_id = context.get("request_id") or ""
@@ -137,8 +137,8 @@ class ProxyMiddleware:
             await response.close()
 
     async def _too_large(self, send: Any) -> None:
-        await send_error(send, 413, "too_large", f"the request body is larger than the "
-                                                 f"{self.max_body_bytes / (1024 * 1024):g} MiB allowed")
+        await send_error(send, 413, "too_large", f"上传内容超过允许的 "
+                                                 f"{self.max_body_bytes / (1024 * 1024):g} MiB")
 
     async def _refuse(self, send: Any, service: str, failure: Exception, body: RequestBody | None) -> None:
         # A client library may wrap what the body stream raised: the body's own record is the truth.
@@ -148,12 +148,24 @@ class ProxyMiddleware:
             await self._too_large(send)
         elif isinstance(failure, TimedOut):
             log.warning("%s service did not answer in time: %s", service, failure, extra={"upstream": service})
-            await send_error(send, 504, "service_timeout", f"the {service} service did not answer in time; "
-                                                           "try again shortly")
+            await self._unavailable(send, service, 504, "service_timeout", f"{service} 服务未能及时响应，请稍后重试")
         else:
             log.warning("%s service unreachable: %s", service, failure, extra={"upstream": service})
-            await send_error(send, 502, "service_unavailable", f"the {service} service is unavailable; "
-                                                               "try again shortly")
+            await self._unavailable(send, service, 502, "service_unavailable", f"{service} 服务暂时不可用，请稍后重试")
+
+    @staticmethod
+    async def _unavailable(send: Any, service: str, status: int, code: str, message: str) -> None:
+        if service != CONSOLE:
+            await send_error(send, status, code, message)
+            return
+        # A person's browser asked for a page: a page, not JSON.
+        page = (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>暂时无法访问</title>'
+                f'<body style="font-family:sans-serif;margin:4em"><h1>控制台暂时无法访问</h1>'
+                f'<p>{message}。</p><p><a href="/">重新加载</a></p></body></html>').encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                                (b"content-length", str(len(page)).encode()), (b"retry-after", b"5")]})
+        await send({"type": "http.response.body", "body": page})
 
     async def _relay(self, response: Any, service: str, send: Any, receive: Any, *, body_done: bool) -> None:
         out = [(k, v) for k, v in response.raw_headers if k.lower() not in DROP_RESPONSE]

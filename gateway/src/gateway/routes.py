@@ -1,5 +1,8 @@
-"""Which service answers which path of the public API (DESIGN §5). Paths are passed through as they
-are: every service serves its routes under /api/v1 itself."""
+"""Which service answers which path (DESIGN §5, §5a). Paths are passed through as they are: every service
+serves its routes under /api/v1 itself, and the console (`web`) serves every other page.
+
+The gateway answers its own paths itself (log in, who am I, the key set, the API documents, health);
+any other path outside /api is the console's."""
 
 ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/plans", "plans"),
@@ -10,10 +13,17 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/orders", "orders"),
 )
 SERVICES = ("plans", "catalog", "bidding", "contracts", "orders")
+CONSOLE = "web"
+
+# The gateway's own paths: never passed to the console.
+OWN_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/healthz", "/readyz"})
+OWN_PREFIXES = ("/api/", "/.well-known/", "/api-docs-assets/")
 
 
 def service_for(path: str) -> str | None:
     for prefix, service in ROUTES:
         if path == prefix or path.startswith(prefix + "/"):
             return service
-    return None
+    if path in OWN_PATHS or path.startswith(OWN_PREFIXES) or path == "/api":
+        return None
+    return CONSOLE

@@ -22,6 +22,7 @@ class Settings(ServiceSettings):
     bidding_url: str = "http://127.0.0.1:8103"
     contracts_url: str = "http://127.0.0.1:8104"
     orders_url: str = "http://127.0.0.1:8105"
+    web_url: str = Field("http://127.0.0.1:8200", description="The console (web/): every page outside /api")
     upstream_client: Literal["aiohttp", "httpx"] = Field(
         "aiohttp", description="HTTP client of the pass-through; bench/gateway_passthrough.py measures both")
     upstream_timeout: float = Field(15.0, gt=0, description="Seconds a service may stay silent before a 504")

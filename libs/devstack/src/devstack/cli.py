@@ -21,7 +21,7 @@ from honcho.printer import Message
 
 from devstack.broker import port_open, tansu_command, wait_for_port
 from devstack.keys import ensure_jwt_keys
-from devstack.stack import ALL, GATEWAY, SERVICES, process_env
+from devstack.stack import ALL, GATEWAY, SERVICES, WEB, WITH_DATABASE, process_env
 
 DEMO_PASSWORD = "demo12345"
 DEMO_CA_PASSWORD = "ca12345"
@@ -38,17 +38,18 @@ EMBEDDED_DEFAULTS = {name: os.environ.get(name, value) for name, value in {
 def _ports() -> dict[str, int]:
     ports = {spec.name: int(os.environ.get(f"{spec.name.upper()}_PORT", spec.port)) for spec in SERVICES}
     ports[GATEWAY.name] = int(os.environ.get("GATEWAY_PORT", GATEWAY.port))
+    ports[WEB.name] = int(os.environ.get("WEB_PORT", WEB.port))
     return ports
 
 
 def banner(gateway_url: str, seeded: str) -> str:
     return f"""
   ┌──────────────────────────────────────────────────────────────────────────┐
-    Framework-agreement procurement platform is up: {gateway_url}
-    API documentation:  {gateway_url}/docs
-    Log in:  curl -d 'username=purchaser-a&password={DEMO_PASSWORD}' {gateway_url}/api/v1/auth/token
-    Demo accounts (password {DEMO_PASSWORD}): agency, purchaser-a, purchaser-b, supplier-1 … supplier-6
+    控制台 The console:  {gateway_url}/      (open it in a browser and log in)
+    Demo accounts (password {DEMO_PASSWORD}): purchaser-a, purchaser-b (采购人), supplier-1 … supplier-6 (供应商), agency (征集人)
     Demo CA password for e-seals: {DEMO_CA_PASSWORD}
+    API documentation:  {gateway_url}/docs
+    API log-in:  curl -d 'username=purchaser-a&password={DEMO_PASSWORD}' {gateway_url}/api/v1/auth/token
     Demo data: {seeded}
     Demo settings: shortest bidding window {EMBEDDED_DEFAULTS["BIDDING_MIN_DURATION_SECONDS"]} s (production: 30 min)
     Watch the 1.3 secondary-bidding flow end to end:  make demo   (in another terminal)
@@ -110,14 +111,15 @@ def up(args: argparse.Namespace) -> int:
         return 1
     bootstrap = external or f"127.0.0.1:{broker_port}"
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    service_urls = {spec.name: urls[spec.name] for spec in SERVICES}
+    service_urls = {spec.name: urls[spec.name] for spec in (*SERVICES, GATEWAY, WEB)}
 
     manager = Manager()
     if broker_port:
         manager.add_process("broker", " ".join(tansu_command(broker_port)) + " --silent")
     for spec in ALL:
         env = {**os.environ, **process_env(
-            spec, port=ports[spec.name], database_url=f"sqlite:///{var / (spec.name + '.db')}", bootstrap=bootstrap,
+            spec, port=ports[spec.name], bootstrap=bootstrap,
+            database_url=f"sqlite:///{var / (spec.name + '.db')}" if spec.name in WITH_DATABASE else "",
             var_dir=var, public_key=public_key, private_key=private_key, service_urls=service_urls,
             log_format="text", extra={"STARTUP_TIMEOUT": "30", "DEMO_ACCOUNTS": "true", **EMBEDDED_DEFAULTS})}
         manager.add_process(spec.name, f"{sys.executable} -m {spec.module}", env=env)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -19,4 +20,8 @@ def ensure_jwt_keys(folder: Path) -> tuple[Path, Path]:
         private.chmod(0o600)
         public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
                                                          serialization.PublicFormat.SubjectPublicKeyInfo))
+    console = folder / "web-secret"  # the console's CSRF key (web/session.py)
+    if not console.exists():
+        console.write_text(secrets.token_urlsafe(32))
+        console.chmod(0o600)
     return private, public

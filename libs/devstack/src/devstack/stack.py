@@ -37,7 +37,9 @@ SERVICES = (
     ProcessSpec("orders", "orders", 8105),
 )
 GATEWAY = ProcessSpec("gateway", "gateway", 8000)
-ALL = (*SERVICES, GATEWAY)
+WEB = ProcessSpec("web", "web", 8200)  # the console: a frontend of the gateway, reached through it at /
+ALL = (*SERVICES, GATEWAY, WEB)
+WITH_DATABASE = tuple(spec.name for spec in (*SERVICES, GATEWAY))
 BY_NAME = {spec.name: spec for spec in ALL}
 
 
@@ -48,7 +50,6 @@ def process_env(spec: ProcessSpec, *, port: int, database_url: str, bootstrap: s
     env = {
         "PORT": str(port),
         "HOST": "127.0.0.1",
-        "DATABASE_URL": database_url,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "JWT_PUBLIC_KEY_FILE": str(public_key),
         "VAR_DIR": str(var_dir),
@@ -58,9 +59,14 @@ def process_env(spec: ProcessSpec, *, port: int, database_url: str, bootstrap: s
         "KAFKA_FETCH_MAX_WAIT_MS": "20",
         "PYTHONUNBUFFERED": "1",
     }
+    if database_url:
+        env["DATABASE_URL"] = database_url
     if spec is GATEWAY:
         env["JWT_PRIVATE_KEY_FILE"] = str(private_key)
         env.update({f"{name.upper()}_URL": url for name, url in service_urls.items()})
+    if spec is WEB:
+        env["GATEWAY_URL"] = service_urls["gateway"]
+        env["WEB_SECRET_FILE"] = str(public_key.parent / "web-secret")
     env.update(extra or {})
     return env
 
@@ -88,9 +94,10 @@ class LocalStack:
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def env(self, name: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
-        service_urls = {n: self.url(n) for n in self.names if n != GATEWAY.name}
+        service_urls = {n: self.url(n) for n in self.names}
         return {**os.environ, **process_env(
-            BY_NAME[name], port=self.ports[name], database_url=self.database_urls[name], bootstrap=self.bootstrap,
+            BY_NAME[name], port=self.ports[name], database_url=self.database_urls.get(name, ""),
+            bootstrap=self.bootstrap,
             var_dir=self.workdir, public_key=self.public_key, private_key=self.private_key,
             service_urls=service_urls, extra={**self.extra_env.get(name, {}), **(overrides or {})},
         )}

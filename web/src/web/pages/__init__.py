@@ -1,0 +1,5 @@
+"""The console's pages, one module per area of the manual. Each module has a `router`."""
+
+from web.pages import auth, home
+
+ROUTERS = [auth.router, home.router]
