@@ -17,7 +17,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import jwt
 from starlette.datastructures import FormData
@@ -70,7 +70,7 @@ def viewer_of(request: Request) -> Viewer | None:
     if expires and expires < time.time():
         return None
     username = str(claims.get("sub") or "")
-    return Viewer(token=token, username=username, name=request.cookies.get(NAME_COOKIE) or username,
+    return Viewer(token=token, username=username, name=unquote(request.cookies.get(NAME_COOKIE) or "") or username,
                   org_id=str(claims.get("org") or ""),
                   org_name=str(claims.get("org_name") or ""), role=str(claims.get("role") or ""),
                   expires_at=expires)

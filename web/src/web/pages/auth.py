@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -43,7 +45,7 @@ async def login(request: Request) -> Response:
             response = redirect(request, next_path)
             mode = request.app.state.settings.cookie_secure
             set_cookie(response, request, SESSION_COOKIE, token, mode=mode, max_age=int(answer.get("expires_in", 1800)))
-            set_cookie(response, request, NAME_COOKIE, me.get("display_name") or username, mode=mode)
+            set_cookie(response, request, NAME_COOKIE, quote(me.get("display_name") or username), mode=mode)
             set_csrf_cookie(request, response, Csrf.new_seed())  # a new form key for the new session
             return response
     return render(request, "login.html", status=401 if password else 422, title="登录", next=next_path,
