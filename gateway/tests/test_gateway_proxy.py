@@ -204,7 +204,7 @@ async def test_a_body_above_the_limit_is_a_413_and_reaches_no_service(make_gatew
         declared = await gw.post("/api/v1/orders/O1/upload", content=b"x" * (MiB + 1), headers=auth(tokens))
         assert declared.status_code == 413
         assert declared.json()["error"] == {"code": "too_large",
-                                            "message": "the request body is larger than the 1 MiB allowed"}
+                                            "message": "上传内容超过允许的 1 MiB"}
         assert len(stubs["orders"].seen) == before
 
         async def body():

@@ -1,0 +1,19 @@
+"""Which process answers a path: the API to its service, the gateway's own paths to itself, every other
+page to the console (DESIGN §5a)."""
+
+import pytest
+
+from gateway.routes import service_for
+
+
+@pytest.mark.parametrize(("path", "answers"), [
+    ("/api/v1/plans", "plans"), ("/api/v1/plans/P1", "plans"), ("/api/v1/projects/X/quotes", "bidding"),
+    ("/api/v1/announcements", "bidding"), ("/api/v1/orders/O1/payments", "orders"),
+    ("/api/v1/auth/token", None), ("/api/v1/me", None), ("/api/v1/unknown", None), ("/api", None),
+    ("/docs", None), ("/redoc", None), ("/openapi.json", None), ("/.well-known/jwks.json", None),
+    ("/api-docs-assets/swagger-ui.css", None), ("/healthz", None), ("/readyz", None),
+    ("/", "web"), ("/login", "web"), ("/plans/new", "web"), ("/static/console.css", "web"),
+    ("/announcements", "web"), ("/api-not-really", "web"),
+])
+def test_each_path_has_one_answerer(path, answers):
+    assert service_for(path) == answers
