@@ -71,3 +71,17 @@ def test_docs_work_without_internet(stack, anonymous):
     redoc = anonymous.get("/redoc")
     assert redoc.status_code == 200 and "/api-docs-assets/redoc.standalone.js" in redoc.text
     assert "fonts.googleapis" not in redoc.text
+
+
+def test_log_in_limits_count_the_person_behind_the_console_not_the_console(stack):
+    """Every log-in through the console reaches the gateway from the console's address: the gateway counts
+    the address the console names (X-Forwarded-For, trusted from FORWARDED_ALLOW_IPS), or one office's
+    mistyped passwords would lock the whole province out."""
+    with httpx.Client(base_url=stack.url("gateway")) as client:
+        def attempt(address: str) -> int:
+            return client.post("/api/v1/auth/token", data={"username": "supplier-6", "password": "wrong"},
+                               headers={"X-Forwarded-For": address}).status_code
+
+        answers = [attempt("198.51.100.7") for _ in range(12)]
+        assert answers[0] == 401 and answers[-1] == 429
+        assert attempt("198.51.100.8") == 401  # another person at another address is not held back

@@ -23,6 +23,9 @@ class Settings(ServiceSettings):
     contracts_url: str = "http://127.0.0.1:8104"
     orders_url: str = "http://127.0.0.1:8105"
     web_url: str = Field("http://127.0.0.1:8200", description="The console (web/): every page outside /api")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1", description="Proxies whose X-Forwarded-For names the real caller (comma-separated addresses): "
+        "the console, which calls the API for the people it serves, and any load balancer in front")
     upstream_client: Literal["aiohttp", "httpx"] = Field(
         "aiohttp", description="HTTP client of the pass-through; bench/gateway_passthrough.py measures both")
     upstream_timeout: float = Field(15.0, gt=0, description="Seconds a service may stay silent before a 504")

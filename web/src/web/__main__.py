@@ -20,8 +20,9 @@ def main() -> None:
         print(f"web: cannot start: {config_error_line(exc)}", file=sys.stderr)
         sys.exit(2)
     configure_logging("web", level=settings.log_level, fmt=settings.log_format)
+    # The gateway is the console's proxy: the address it names in X-Forwarded-For is the person's.
     uvicorn.run(build(settings), host=settings.host, port=settings.port, log_config=None, access_log=False,
-                proxy_headers=False)
+                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 if __name__ == "__main__":

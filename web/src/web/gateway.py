@@ -73,6 +73,8 @@ class Gateway:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         context = current_context()
+        if context.get("client"):  # the person's address: the gateway's limits count people, not the console
+            headers["X-Forwarded-For"] = context["client"]
         if context.get("request_id"):
             headers["X-Request-ID"] = context["request_id"]
         if context.get("traceparent"):

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     web_secret_file: Path | None = Field(None, description="File holding WEB_SECRET (a docker secret)")
     cookie_secure: Literal["auto", "always", "never"] = Field(
         "auto", description="Secure cookies: auto = when the page was asked for over HTTPS (X-Forwarded-Proto)")
+    forwarded_allow_ips: str = Field("127.0.0.1", description="The gateway's address: its X-Forwarded-For is trusted")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -92,6 +92,9 @@ def run(*, name: str, package: str, settings_cls: type[ServiceSettings],
     configure_logging(name, level=settings.log_level, fmt=settings.log_format)
     service = build(settings)
     preflight(service, package)
+    # Behind a proxy it trusts (the gateway's FORWARDED_ALLOW_IPS: the console, a load balancer), the caller's
+    # address is the one X-Forwarded-For names: rate limits and log-in limits count people, not proxies.
+    allow = getattr(settings, "forwarded_allow_ips", None)
     uvicorn.run(service.app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                lifespan="on", timeout_graceful_shutdown=10)
+                lifespan="on", timeout_graceful_shutdown=10, proxy_headers=bool(allow), forwarded_allow_ips=allow)
     raise SystemExit(0)
