@@ -6,6 +6,7 @@ import pytest
 
 import gateway  # noqa: F401  the installed package first: pytest's importlib mode would otherwise register
 # the repository's gateway/ folder (it holds gateway/tests/) under the same name and hide the package
+import web  # noqa: F401  the same for web/ (web/tests/)
 from devstack.testing import broker_for_tests
 from servicekit.testing import TokenFactory
 

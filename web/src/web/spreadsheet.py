@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 MONEY = re.compile(r"^\d+(\.\d{1,2})?$")
@@ -74,7 +74,7 @@ AGREEMENT = Table("agreement", "协议", "框架协议本身，只填一行。",
 ))
 SUPPLIERS = Table("suppliers", "入围供应商", "第一阶段确定的入围供应商，每家一行。", (
     Column("supplier_id", "统一社会信用代码", "supplier_code", note="18 位数字或大写字母", example="91430100MA4L1A0033"),
-    Column("name", "供应商名称", example="湖南星城会务服务有限公司"),
+    Column("name", "供应商名称", note="与营业执照上的名称一致", example="湖南星城会务服务有限公司"),
     Column("address", "地址", required=False, max_length=300, note="选填", example="长沙市天心区芙蓉南路 368 号"),
     Column("contact_name", "联系人", required=False, max_length=100, note="选填", example="张静"),
     Column("contact_phone", "联系电话", "phone", required=False, note="选填；数字、+、- 和空格，至多 20 位",
