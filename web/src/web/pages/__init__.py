@@ -3,3 +3,6 @@
 from web.pages import auth, home
 
 ROUTERS = [auth.router, home.router]
+
+from web.pages import plans  # noqa: E402  (我的计划)
+ROUTERS += [plans.router]
