@@ -9,3 +9,6 @@ ROUTERS += [plans.router]
 
 from web.pages import projects, public, quoting  # noqa: E402  (项目管理, 待报价项目, 公告)
 ROUTERS += [projects.router, quoting.router, public.router]
+
+from web.pages import agency  # noqa: E402  (框架协议, 导入入围结果, 供应商管理)
+ROUTERS += [agency.router]
