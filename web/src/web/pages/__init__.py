@@ -12,3 +12,6 @@ ROUTERS += [projects.router, quoting.router, public.router]
 
 from web.pages import agency  # noqa: E402  (框架协议, 导入入围结果, 供应商管理)
 ROUTERS += [agency.router]
+
+from web.pages import contracts, orders, services  # noqa: E402  (我的合同, 我的订单, 我的服务)
+ROUTERS += [contracts.router, orders.router, services.router]

@@ -4,11 +4,11 @@ the browser, and a refusal turned into the Chinese sentence a page shows beside 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from web.gateway import ApiError
 from web.render import gateway, render
@@ -18,57 +18,40 @@ from web.texts import error_text
 PAGE_SIZE = 20
 SCAN_LIMIT = 2000  # a keyword looks through at most this many rows (the API has no keyword filter)
 
-# The Chinese sentence of a refusal whose API message is not (yet) in Chinese, by its stable code.
-SENTENCES: dict[str, str] = {
-    "wrong_ca_password": "CA 密码不正确，请重新输入。连续输错多次，签章将被锁定一段时间。",
-    "seal_locked": "连续输错 CA 密码次数过多，签章已被锁定，请稍后再试。",
-    "seal_not_enrolled": "本单位尚未办理 CA 电子签章证书，暂不能盖章。请先办理单位 CA 签章。",
-    "certificate_expired": "本单位的 CA 签章证书已过期，请重新办理后再盖章。",
-    "certificate_revoked": "本单位的 CA 签章证书已被吊销，请重新办理后再盖章。",
-    "document_changed": "合同文件与合同记录不一致，不能盖章，请联系平台运维人员。",
-    "wrong_party": "此操作应由合同的另一方办理。",
-    "offline_contract": "此合同选择了线下签订：请上传双方签字盖章后的合同扫描件，无需 CA 盖章。",
-    "ca_seal_contract": "此合同使用单位 CA 电子签章：请输入 CA 密码盖章，无需上传扫描件。",
-    "illegal_transition": "合同或订单的当前状态不能进行此操作，请刷新页面查看最新状态。",
-    "duplicate_invoice": "该发票号码已在本订单登记过。",
-    "overinvoiced": "开票金额累计将超过订单金额。",
-    "overpayment": "支付金额累计将超过订单金额，请核对本次支付金额。",
-    "invalid_amount": "金额必须大于零。",
-    "date_in_future": "日期不能晚于今天。",
-    "price_above_agreement_price": "上架价格不能高于第一阶段确定的协议价格。",
-    "agreement_expired": "该框架协议已过期，不能再上架服务。",
-    "supplier_suspended": "贵单位在该框架协议下已被暂停，不能上架服务。",
-    "not_shortlisted": "贵单位不是该框架协议的入围供应商。",
-    "service_not_in_agreement": "第一阶段没有为贵单位确定该服务的协议价格。",
-    "unsupported_file_type": "文件类型不支持：请上传 PDF、PNG、JPEG 或 OFD 文件。",
-    "file_too_large": "文件太大，请压缩后重新上传。",
-    "empty_file": "文件是空的，请重新选择。",
-    "bad_file_name": "文件名不合规，请改名后重新上传。",
-}
 # A refusal of an uploaded file, whatever the form: it stands beside the file field.
 FILE_CODES = frozenset({"unsupported_file_type", "file_too_large", "too_large", "empty_file", "bad_file_name"})
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _UNTIL = re.compile(r"until (\d{4}-\d{2}-\d{2} \d{2}:\d{2})")
+_PART = re.compile(r"(?:^|；)字段 ([\w.]+)：([^；]+)")  # `字段 amount：须大于 0；字段 file：必填`
+
+
+def _field_reason(reason: str | None, sentence: str) -> str:
+    """The API's reason for one field (a validation error names each), else the refusal's sentence."""
+    if reason is None:
+        return sentence
+    return "请填写此项。" if reason == "必填" else reason
 
 
 def said(error: ApiError) -> str:
-    """The API's own sentence when it is Chinese; else the console's sentence for its code."""
+    """The API's own sentence when it is Chinese; else the console's sentence for its code (web.texts)."""
     if _CJK.search(error.message):
         return error.message
     if error.code == "seal_locked" and (until := _UNTIL.search(error.message)):
         return f"连续输错 CA 密码次数过多，签章已被锁定，请于 {until.group(1)}（北京时间）之后再试。"
-    return SENTENCES.get(error.code) or error_text(error.code)
+    return error_text(error.code)
 
 
 def refusal(error: ApiError, by_code: dict[str, str] | None = None, file_field: str = "file") -> tuple[dict, dict]:
     """(the message box, {field: sentence}) of a refused post: the API's fields, the file field for a file
     refusal, and `by_code` naming the field a rule's code concerns (e.g. overpayment → amount)."""
     sentence = said(error)
-    fields = {name: (text if _CJK.search(text) else sentence) for name, text in error.fields.items()}
+    reasons = dict(_PART.findall(error.message)) if error.code == "validation_error" else {}
+    fields = {name: _field_reason(reasons.get(name), sentence) for name in error.fields}
     named = (by_code or {}).get(error.code) or (file_field if error.code in FILE_CODES else None)
     if named:
         fields.setdefault(named, sentence)
-    box = {"code": error.code, "title": error_text(error.code), "message": sentence, "fields": fields}
+    title = "未能完成此操作，请按提示修改" if fields else "未能完成此操作"
+    box = {"code": error.code, "title": title, "message": sentence, "fields": fields}
     return box, fields
 
 
@@ -83,6 +66,36 @@ def page_number(value: str | int | None) -> int:
         return max(1, int(value or 1))
     except ValueError:
         return 1
+
+
+def counterparty(viewer: Viewer, record: dict[str, Any]) -> str:
+    """The other party of a contract or an order, as the viewer sees it."""
+    return record["supplier_name"] if viewer.role == "purchaser" else record["purchaser_name"]
+
+
+async def fetch(request: Request, viewer: Viewer, path: str) -> dict[str, Any] | None:
+    """One record of the viewer's, or None when the API says there is none for them (404)."""
+    try:
+        return await gateway(request).get(path, token=viewer.token)
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+async def list_page(request: Request, viewer: Viewer, *, what: str, path: str, statuses: tuple[tuple[str, str], ...],
+                    status: str, q: str, page: str, number_field: str,
+                    row: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
+    """我的合同 / 我的订单: a table of one page, filtered by status and keyword; `row` adds what a row shows."""
+    status = status if status in dict(statuses) else ""
+    q, number = q.strip(), page_number(page)
+    items, total = await search(request, viewer, path, status=status, q=q, page=number,
+                                fields=(number_field, "project_name", "project_no", "supplier_name", "purchaser_name"))
+    return render(request, f"{path.strip('/')}/list.html", title=f"我的{what}", breadcrumbs=[(f"我的{what}", None)],
+                  rows=[{**item, "counterparty": counterparty(viewer, item), **row(item)} for item in items],
+                  total=total, page=number, has_next=number * PAGE_SIZE < total, statuses=statuses,
+                  chosen_status=status, q=q, filters={k: v for k, v in {"status": status, "q": q}.items() if v},
+                  counterparty_label="供应商" if viewer.role == "purchaser" else "采购单位")
 
 
 async def search(request: Request, viewer: Viewer, path: str, *, status: str, q: str, page: int,
