@@ -113,7 +113,7 @@ def project_id_of(buyer, name: str) -> str:
 def test_secondary_bidding_by_clicking_three_suppliers_one_window(market, as_user, console):
     spec, market = market
     purchaser_api = as_user("purchaser-a")
-    plan = plan_for(purchaser_api)
+    plan = plan_for(purchaser_api, budget="150000.00")
     name = f"门岗秩序维护服务二次竞价 {uuid4().hex[:4]}"
     names = {user: me["org_name"] for user, me in market.suppliers.items()}
 

@@ -329,7 +329,7 @@ async def _publish_page(request: Request, viewer: Viewer, project: dict[str, Any
     return render(request, "projects/publish.html", status=status, title="发布项目",
                   breadcrumbs=_crumbs(project, ("发布", "")), project=project, values=values, units=UNITS,
                   minimum=span_text(minimum) if minimum else None, preview=preview, errors=errors or {},
-                  error=error or default_error, now=datetime.now(timezone.utc))
+                  error=error or default_error)
 
 
 @router.get("/projects/{project_id}/publish")
