@@ -1,7 +1,7 @@
 """The sentence beside each refused field, from the API's validation answer or a business rule."""
 
 from web.gateway import ApiError
-from web.refusals import api_reasons, dotted, field_errors
+from web.refusals import api_reasons, dotted, field_errors, summary
 
 LABELS = {"budget_amount": "预算金额", "filing_no": "财政备案号", "quantity": "数量", "year": "预算年度"}
 
@@ -51,3 +51,21 @@ def test_a_business_rule_stands_beside_the_field_it_concerns():
     assert field_errors(error, labels=LABELS, typed={}, rules={"invalid_filing_no": "filing_no"}) == {
         "filing_no": "财政备案号 “备案123” 格式不正确"}
     assert field_errors(error, labels=LABELS, typed={}, rules={"other": "x"}) == {}
+
+
+def test_a_rule_whose_sentence_is_not_chinese_says_the_pages_own():
+    error = ApiError(422, "quantity_above_plan", "the quantity 3 is more than plan line 1 plans (2 场)")
+    assert field_errors(error, labels=LABELS, typed={}, rules={"quantity_above_plan": "quantity"},
+                        rule_texts={"quantity_above_plan": "采购数量超过了计划数量"}) == {"quantity": "采购数量超过了计划数量"}
+
+
+def test_the_summary_links_each_refused_field_or_says_the_apis_sentence():
+    error = validation("字段 lines[1].quantity：须大于 0", ("lines", 1, "quantity"))
+    box = summary(error, {"lines.1.quantity": "数量：须大于 0"}, title="未能保存",
+                  where=lambda name: "（第 2 条明细）" if name.startswith("lines.1.") else "")
+    assert (box["message"], box["items"]) == ("", [("f-lines-1-quantity", "数量：须大于 0（第 2 条明细）")])
+    stale = ApiError(409, "stale_revision", "采购计划已被修改，请重新打开后再编辑")
+    assert summary(stale, {}, title="未能保存")["message"] == "采购计划已被修改，请重新打开后再编辑"
+    english = ApiError(422, "supplier_suspended", "supplier X is suspended")
+    assert summary(english, {}, title="未发布", rule_texts={"supplier_suspended": "该供应商已被暂停"})["message"] == (
+        "该供应商已被暂停")

@@ -10,13 +10,16 @@ for `ui.field(errors=...)`:
 - a field left empty: 请填写<label>;
 - else the API's Chinese reason for that field (`预算金额：须大于 0`);
 - else (the message names the first five fields only, or its reason is not Chinese) the page's own
-  sentence for that field, which says what is expected."""
+  sentence for that field, which says what is expected.
+
+`summary()` is the box above the form: what went wrong, and a link to each refused field."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
 
+from web import texts
 from web.gateway import ApiError
 
 _PART = re.compile(r"^(?:字段|参数)\s*(?P<where>[^：]+)：(?P<reason>.+)$")
@@ -38,20 +41,28 @@ def api_reasons(message: str) -> dict[str, str]:
     return reasons
 
 
+def chinese(text: str) -> bool:
+    """A sentence for a person in Chinese, not an English one quoting a Chinese name."""
+    cjk = len(_CJK.findall(text or ""))
+    return cjk >= 2 and cjk * 2 >= len(re.findall(r"[A-Za-z]", text or ""))
+
+
 def field_errors(error: ApiError, *, labels: Mapping[str, str], typed: Mapping[str, str],
                  fallback: Mapping[str, str] | None = None, rename: Callable[[str], str | None] | None = None,
-                 rules: Mapping[str, str] | None = None) -> dict[str, str]:
+                 rules: Mapping[str, str] | None = None, rule_texts: Mapping[str, str] | None = None
+                 ) -> dict[str, str]:
     """`{form field: sentence}` for a refusal.
 
     labels / fallback: by the field's own name (the last part: `quantity` of `lines.0.quantity`);
     typed: what the person typed, by form field name; rename: the API's field name → the form's (None: not
     a field of this form); rules: business-rule `code` → the form field it concerns (its sentence is the
-    API's message)."""
+    API's message, or rule_texts[code] when that message is not in Chinese)."""
     rename = rename or (lambda name: name)
     fallback = fallback or {}
     out: dict[str, str] = {}
     if rules and error.code in rules:
-        out[rules[error.code]] = error.message
+        out[rules[error.code]] = error.message if chinese(error.message) else (
+            (rule_texts or {}).get(error.code) or texts.error_text(error.code))
         return out
     reasons = api_reasons(error.message) if error.code == "validation_error" else {}
     for api_name in error.fields:
@@ -63,8 +74,29 @@ def field_errors(error: ApiError, *, labels: Mapping[str, str], typed: Mapping[s
         reason = reasons.get(api_name, "")
         if name in typed and not typed[name].strip():
             out[name] = f"请填写{label}"
-        elif reason and _CJK.search(reason) and reason != "必填":
+        elif reason and chinese(reason) and reason != "必填":
             out[name] = f"{label}：{reason}"
         else:
             out[name] = fallback.get(own) or f"{label}填写有误，请检查"
     return out
+
+
+def anchor(name: str) -> str:
+    """The id `ui.field` gives the input of form field `name`."""
+    return "f-" + name.replace(".", "-")
+
+
+def summary(error: ApiError, errors: Mapping[str, str], *, title: str,
+            where: Callable[[str], str] = lambda name: "", rule_texts: Mapping[str, str] | None = None
+            ) -> dict[str, object]:
+    """The box above a refused form: `title`, and each refused field as (the id of its input, its sentence +
+    where it is: `where(name)`, e.g. （第 2 条明细）), or, when the refusal concerns no field, the API's sentence (the page's own for that code
+    when the API's is not in Chinese)."""
+    if errors:
+        message = ""
+    elif chinese(error.message):
+        message = error.message
+    else:
+        message = (rule_texts or {}).get(error.code) or texts.error_text(error.code)
+    items = [(anchor(name), f"{sentence}{where(name)}") for name, sentence in errors.items()]
+    return {"code": error.code, "title": title, "message": message, "items": items}

@@ -4,8 +4,8 @@ from web.pages import auth, home
 
 ROUTERS = [auth.router, home.router]
 
-from web.pages import plans  # noqa: E402  (我的计划)
-ROUTERS += [plans.router]
+from web.pages import catalog, direct, plans  # noqa: E402  (我的计划, 入围服务库, 直接选定)
+ROUTERS += [plans.router, catalog.router, direct.router]
 
 from web.pages import projects, public, quoting  # noqa: E402  (项目管理, 待报价项目, 公告)
 ROUTERS += [projects.router, quoting.router, public.router]

@@ -20,8 +20,8 @@ from starlette.responses import Response
 
 from web.format import BEIJING
 from web.gateway import ApiError
-from web.refusals import field_errors
-from web.render import checked_form, error_summary, gateway, redirect, render, text
+from web.refusals import field_errors, summary
+from web.render import checked_form, gateway, redirect, render, text
 from web.session import Viewer, require
 
 router = APIRouter()
@@ -78,17 +78,22 @@ def this_year() -> int:
     return datetime.now(BEIJING).year
 
 
-async def category_options(request: Request, viewer: Viewer) -> list[tuple[str, str]]:
-    """The 品目 tree as options of a select: `C0806  会议服务`, children indented under their parent."""
+async def category_tree(request: Request, viewer: Viewer) -> list[tuple[str, str, int]]:
+    """The 品目 tree as (code, name, depth), each parent before its children."""
     tree = await gateway(request).get("/catalog/categories", token=viewer.token)
-    options: list[tuple[str, str]] = []
+    rows: list[tuple[str, str, int]] = []
 
     def walk(nodes: list[dict[str, Any]], depth: int) -> None:
         for node in nodes:
-            options.append((node["code"], "　" * depth + f"{node['code']} {node['name']}"))
+            rows.append((node["code"], node["name"], depth))
             walk(node.get("children") or [], depth + 1)
     walk(tree.get("items") or [], 0)
-    return options
+    return rows
+
+
+async def category_options(request: Request, viewer: Viewer) -> list[tuple[str, str]]:
+    """The options of a 品目 select: `C0806 会议服务`, children indented under their parent."""
+    return [(code, "　" * depth + f"{code} {name}") for code, name, depth in await category_tree(request, viewer)]
 
 
 # ── 我的计划 ──────────────────────────────────────────────────────────────────────────────────────
@@ -202,11 +207,14 @@ def form_errors(error: ApiError, basic: dict[str, str], lines: list[dict[str, st
     return errors
 
 
-def refused(error: ApiError) -> dict[str, Any]:
-    summary = error_summary(error)
-    if error.status == 422:
-        summary["title"] = "未能保存，请按标出的提示修改"
-    return summary
+def where(name: str) -> str:
+    """Where a refused field is, for the summary above the form: `lines.1.quantity` → （第 2 条明细）."""
+    match = re.fullmatch(r"lines\.(\d+)\.\w+", name)
+    return f"（第 {int(match[1]) + 1} 条明细）" if match else ""
+
+
+def refused(error: ApiError, errors: dict[str, str]) -> dict[str, Any]:
+    return summary(error, errors, title="未能保存，请按下列提示修改", where=where)
 
 
 async def form_page(request: Request, viewer: Viewer, *, basic: dict[str, str], lines: list[dict[str, str]],
@@ -247,8 +255,9 @@ async def enter_plan(request: Request) -> Response:
     except ApiError as exc:
         if exc.status not in (409, 422):
             raise
-        return await form_page(request, viewer, basic=basic, lines=lines, errors=form_errors(exc, basic, lines),
-                               error=refused(exc), status=422)
+        errors = form_errors(exc, basic, lines)
+        return await form_page(request, viewer, basic=basic, lines=lines, errors=errors, error=refused(exc, errors),
+                               status=422)
     return redirect(request, f"/plans/{plan['id']}", flash=f"采购计划已保存，计划编号 {plan['plan_no']}")
 
 
@@ -283,8 +292,9 @@ async def edit_plan(request: Request, plan_id: str) -> Response:
     except ApiError as exc:
         if exc.status not in (409, 422):
             raise
-        return await form_page(request, viewer, basic=basic, lines=lines, plan=plan, status=422, error=refused(exc),
-                               errors=form_errors(exc, basic, lines, rows, plan))
+        errors = form_errors(exc, basic, lines, rows, plan)
+        return await form_page(request, viewer, basic=basic, lines=lines, plan=plan, status=422, errors=errors,
+                               error=refused(exc, errors))
     return redirect(request, f"/plans/{plan_id}", flash=f"采购计划已修改（第 {saved['revision']} 版）")
 
 
@@ -294,9 +304,15 @@ async def edit_plan(request: Request, plan_id: str) -> Response:
 @router.get("/plans/{plan_id}")
 async def plan_page(request: Request, plan_id: str) -> Response:
     viewer = require(request, "purchaser")
-    plan = await _plan(request, viewer, plan_id)
+    plan, tree = await asyncio.gather(_plan(request, viewer, plan_id), category_tree(request, viewer))
     line_no = {line["id"]: line["line_no"] for line in plan["lines"]}
-    reservations = [{**r, "line_no": line_no.get(r["line_id"])} for r in plan.get("reservations") or []]
+    projects: dict[str, dict[str, Any]] = {}
+    if plan.get("reservations"):  # the projects holding money on the plan, by name rather than by id
+        found = await gateway(request).get("/projects", token=viewer.token, limit=200)
+        projects = {p["id"]: p for p in found.get("items") or []}
+    reservations = [{**r, "line_no": line_no.get(r["line_id"]), "project": projects.get(r["project_id"])}
+                    for r in plan.get("reservations") or []]
     return render(request, "plans/detail.html", title=plan["name"],
                   breadcrumbs=[("计划管理", None), ("我的计划", "/plans"), (plan["plan_no"], None)],
-                  plan=plan, usage=usage(plan), reservations=reservations)
+                  plan=plan, usage=usage(plan), reservations=reservations,
+                  category_names={code: name for code, name, _ in tree})
