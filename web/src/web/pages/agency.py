@@ -207,11 +207,13 @@ def check_draft(draft: dict[str, Any], categories: dict[str, str]) -> tuple[dict
         derived = problem.table in ("services", "tiers") and problem.key in ("supplier_id", "service_name")
         if derived:
             continue  # the supplier's code and the service's name are typed once, above: refused there
+        reason = re.sub(r"与第 \d+ 行重复", "重复了", problem.reason.replace("“品目代码”", "“品目”")
+                        .replace("在「服务与价格」表中没有服务", "还没有服务"))  # the form has no row numbers
         prefix = where.get((problem.table, problem.row or 0))
         if prefix is None or not problem.key:
-            rest.append(problem.reason)
+            rest.append(reason)
         else:
-            fields.setdefault(prefix + problem.key, problem.reason)
+            fields.setdefault(prefix + problem.key, reason)
     if not draft["methods"]:
         fields["methods"] = "请至少选择一种第二阶段采购方式"
     return fields, rest
