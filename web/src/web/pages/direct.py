@@ -42,9 +42,9 @@ RULE_TEXTS = {"quantity_above_plan": "采购数量超过了所选计划明细的
 NOT_ARRIVED = {"unknown_plan": "该采购计划刚刚录入，正在同步到项目系统。请稍候几秒，再点击【发布项目】。"}
 
 
-def related(a: str, b: str) -> bool:
-    """One category lies beneath the other, or they are the same (a plan line may name either)."""
-    return a.startswith(b) or b.startswith(a)
+def serves(service_category: str, line_category: str) -> bool:
+    """A service of category C1204 serves a plan line of C1204 or of its parent C12 (as bidding checks)."""
+    return service_category.startswith(line_category)
 
 
 async def choice_of(request: Request, viewer: Viewer, service_id: str, offering_id: str) -> tuple[dict, dict] | None:
@@ -59,13 +59,14 @@ async def choice_of(request: Request, viewer: Viewer, service_id: str, offering_
 
 
 async def plan_lines(request: Request, viewer: Viewer, category: str) -> list[dict[str, Any]]:
-    """The unit's plans with their lines under `category` (or above it), newest plan first."""
-    found = await gateway(request).get("/plans", token=viewer.token, page_size=100)
+    """The unit's plans with their lines the service can serve, newest plan first. Such a line lies beneath
+    the service's top category, which the plans API filters by."""
+    found = await gateway(request).get("/plans", token=viewer.token, category=category[:3], page_size=100)
     plans = await asyncio.gather(*(gateway(request).get(f"/plans/{p['id']}", token=viewer.token)
                                    for p in found["items"]))
     out = []
     for plan in plans:
-        lines = [line for line in plan["lines"] if related(line["category_code"], category)]
+        lines = [line for line in plan["lines"] if serves(category, line["category_code"])]
         if lines:
             out.append({"plan": plan, "lines": lines})
     return out
