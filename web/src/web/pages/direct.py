@@ -7,6 +7,7 @@ the plan and its line (the unit's plans with a line under the service's category
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlencode
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -80,7 +81,8 @@ async def form_page(request: Request, viewer: Viewer, service: dict, offer: dict
                   breadcrumbs=[("框架协议首页", None), ("入围服务库", "/catalog"),
                                (service["name"], f"/catalog/services/{service['id']}"), ("直接选定", None)],
                   service=service, offer=offer, plans=plans, values=values, errors=errors or {}, error=error,
-                  action=PATH)
+                  # the choice in the address too: 取消 on the confirmation page comes back to this form
+                  action=f"{PATH}?{urlencode({'service': service['id'], 'offer': offer['offering_id']})}")
 
 
 def unavailable(request: Request) -> Response:
