@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from web.format import from_local_input
-from web import refusals
+from web import refusals, texts
 from web.gateway import ApiError
 from web.render import checked_form, confirmation, error_summary, gateway, redirect, render, text
 from web.session import Viewer, require
@@ -469,7 +469,7 @@ async def result_page(request: Request, project_id: str) -> Response:
     except ApiError as exc:
         if exc.code != "quotes_sealed":
             raise
-        sealed = error_summary(exc)
+        sealed = {"message": exc.message if refusals.chinese(exc.message) else texts.error_text(exc.code)}
     return render(request, "projects/result.html", title="确认成交结果",
                   breadcrumbs=_crumbs(project, ("确认成交结果", "")), project=project, quotes=quotes, sealed=sealed,
                   error=None, refresh=expects_change(project))
