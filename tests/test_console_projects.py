@@ -1,7 +1,8 @@
 """项目管理 pages in the browser: 终止项目 while quoting (with a reason; the plan's reservation goes back), a
-bidding without quotes (项目失败), the publish page refusing a start in the past and a window under the
-minimum (beside the field, nothing published), the list's filter and empty state, and another unit's
-project refused without its data. Preconditions (agreement, plan, draft) through the API."""
+bidding without quotes (项目失败; published with JavaScript off, so the confirmation is a page), the publish
+page refusing a start in the past and a window under the minimum (beside the field, nothing published), the
+list's filter and empty state, and another unit's project refused without its data. Preconditions
+(agreement, plan, draft) through the API."""
 
 from __future__ import annotations
 
@@ -70,13 +71,13 @@ def test_terminate_while_quoting_with_a_reason_gives_the_budget_back(market, as_
     expect(seller.page.get_by_label("报价总金额（元）")).to_have_count(0)
 
 
-def test_a_bidding_without_quotes_ends_failed(market, as_user, console):
+def test_a_bidding_without_quotes_ends_failed_and_publishing_works_without_javascript(market, as_user, console):
     _, market = market
     purchaser = as_user("purchaser-a")
     plan, project = draft(purchaser, market, f"无人报价的秩序维护服务二次竞价 {uuid4().hex[:4]}")
     pid = project["id"]
 
-    buyer = console("purchaser-a")
+    buyer = console("purchaser-a", javascript=False)  # the publish page and its confirmation work without script
     buyer.open(f"/projects/{pid}/publish", "发布页")
     main = buyer.page.locator("main")
     # a start in the past and a window under the minimum: refused beside the field, nothing published

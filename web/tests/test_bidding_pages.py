@@ -51,7 +51,8 @@ def test_the_window_length_in_a_persons_units():
     assert projects.duration_seconds("3", "7") is None
     assert projects.best_unit(1800) == ("30", "60") and projects.best_unit(2) == ("2", "1")
     assert projects.best_unit(86400) == ("1", "86400")
-    assert projects.span_text(5400) == "90 分钟" and projects.span_text(7200) == "2 小时"
+    assert projects.span_text(5400) == "1 小时 30 分钟" and projects.span_text(7200) == "2 小时"
+    assert projects.span_text(150) == "2 分钟 30 秒" and projects.span_text(86400 + 60) == "1 天 1 分钟"
     assert projects.span_text(45) == "45 秒" and projects.span_text(None) == "—"
     assert projects.window_minimum({"starts_at": "2026-05-12 15:30:05 (北京时间)",
                                     "ends_at": "2026-05-12 16:00:05 (北京时间)"}) == 1800

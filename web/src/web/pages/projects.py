@@ -48,13 +48,15 @@ FORM_FIELDS = ("name", "agreement_id", "quantity", "requirements", "contact_name
 # --- pure helpers ------------------------------------------------------------------------------------------
 
 def span_text(seconds: int | None) -> str:
-    """3600 → 1 小时; 5400 → 90 分钟; 45 → 45 秒: a window's length as a person says it."""
+    """3600 → 1 小时; 5400 → 1 小时 30 分钟; 150 → 2 分钟 30 秒: a window's length as a person says it."""
     if not seconds:
         return "—"
-    for size, unit in ((86400, "天"), (3600, "小时"), (60, "分钟")):
-        if seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} 秒"
+    parts, left = [], seconds
+    for size, unit in ((86400, "天"), (3600, "小时"), (60, "分钟"), (1, "秒")):
+        if left >= size:
+            parts.append(f"{left // size} {unit}")
+            left %= size
+    return " ".join(parts)
 
 
 def best_unit(seconds: int) -> tuple[str, str]:
