@@ -19,9 +19,9 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from web import spreadsheet
+from web import refusals, spreadsheet, texts
 from web.gateway import ApiError
-from web.render import checked_form, confirmation, error_summary, gateway, redirect, render, text, upload
+from web.render import checked_form, confirmation, gateway, redirect, render, text, upload
 from web.session import Viewer, require
 
 router = APIRouter()
@@ -42,6 +42,21 @@ AGREEMENT_FIELDS = ("agreement_no", "name", "category_code", "valid_from", "vali
 SUPPLIER_FIELDS = tuple(c.key for c in spreadsheet.SUPPLIERS.columns)
 SERVICE_FIELDS = ("category_code", "name", "unit", "agreement_price", "description")
 TIER_FIELDS = ("min_quantity", "unit_price")
+LABELS = {"agreement_no": "协议编号", "name": "名称", "category_code": "品目", "valid_from": "有效期起",
+          "valid_to": "有效期止", "agency_address": "征集人地址", "contract_template": "合同条款", "methods": "采购方式",
+          "supplier_id": "统一社会信用代码", "address": "地址", "contact_name": "联系人", "contact_phone": "联系电话",
+          "unit": "计量单位", "agreement_price": "协议价格", "description": "服务说明", "min_quantity": "起始数量",
+          "unit_price": "优惠单价", "reason": "原因"}
+
+
+def refusal(error: ApiError, title: str) -> dict[str, Any]:
+    """The box of a refused call: the API's sentence when it is Chinese, else the console's for its code."""
+    message = error.message if refusals.chinese(error.message) else texts.error_text(error.code)
+    return {"code": error.code, "title": title, "message": message}
+
+
+def refused_fields(error: ApiError) -> dict[str, str]:
+    return refusals.field_errors(error, labels=LABELS, typed={})
 
 
 # ── reading the API ──────────────────────────────────────────────────────────────────────────────
@@ -304,9 +319,9 @@ async def publish_agreement(request: Request) -> Response:
         agreement = await gateway(request).post("/catalog/agreements", token=viewer.token, json=body)
     except ApiError as refused:
         if source == "form":
-            return await _form_page(request, viewer, draft_of_body(body), status=422, error=error_summary(refused),
-                                    errors=refused.fields)
-        return await _preview(request, viewer, body, source, status=422, error=error_summary(refused))
+            return await _form_page(request, viewer, draft_of_body(body), status=422,
+                                    error=refusal(refused, "框架协议未发布"), errors=refused_fields(refused))
+        return await _preview(request, viewer, body, source, status=422, error=refusal(refused, "框架协议未发布"))
     return redirect(request, f"/agreements/{agreement['id']}",
                     flash=f"框架协议 {agreement['agreement_no']} 已发布，入围供应商 {len(agreement['suppliers'])} 家。")
 
@@ -438,7 +453,7 @@ async def suspend(request: Request, agreement_id: str, supplier_id: str) -> Resp
                                     token=viewer.token, json={"reason": reason})
     except ApiError as refused:
         return _suspend_page(request, agreement, supplier, status=refused.status if refused.status < 500 else 503,
-                             reason=reason, errors=refused.fields, error=error_summary(refused))
+                             reason=reason, errors=refused_fields(refused), error=refusal(refused, "未能暂停"))
     return redirect(request, f"/suppliers?agreement_id={agreement_id}", flash=f"已暂停“{supplier['name']}”的入围资格。")
 
 
