@@ -192,8 +192,9 @@ def test_another_unit_opening_the_contract_and_order_gets_a_refused_page(deal, c
 
 
 def test_offline_signing_without_javascript_ends_with_the_signed_scan(stack, as_user, console):
-    """线下签订, with JavaScript off (each 【发送合同】/【确认】 asks on a page of its own): the supplier sends,
-    the purchaser confirms choosing 线下签订, the supplier seals, the purchaser uploads the signed scan."""
+    """线下签订, with JavaScript off (each 【发送合同】/【确认】/退回 asks on a page of its own): the supplier sends,
+    the purchaser returns it with a reason, the supplier resends it with a supplementary term, the purchaser
+    confirms choosing 线下签订, the supplier seals, the purchaser uploads the signed scan."""
     deal = awarded(as_user, meeting_market(as_user, "控制台线下签订测试"))
     cid, number = deal["contract"]["id"], deal["contract"]["contract_no"]
 
@@ -208,6 +209,24 @@ def test_offline_signing_without_javascript_ends_with_the_signed_scan(stack, as_
     menu(buyer, "我的合同", "我的合同")
     row_of(buyer, number).get_by_role("link", name="确认").click()
     buyer.see("确认")
+    buyer.page.get_by_label("退回原因").fill("会议日期应为 2026 年 12 月 18 日，请补充")
+    buyer.click("退回", see="退回确认页")
+    buyer.confirm()
+    expect(buyer.page.get_by_role("status")).to_contain_text("合同已退回供应商")
+    expect(row_of(buyer, number)).to_contain_text("待发送")
+
+    seller.open(f"/contracts/{cid}", "被退回")
+    expect(seller.page.locator("main")).to_contain_text("会议日期应为 2026 年 12 月 18 日，请补充")
+    seller.page.get_by_label("补充条款").fill("第八条 会议于 2026 年 12 月 18 日举行。")
+    seller.click("发送合同", see="重新发送")
+    seller.confirm()
+    expect(seller.page.get_by_role("status")).to_contain_text("合同已发送")
+    assert ok(as_user("supplier-3").get(f"/api/v1/contracts/{cid}"))["supplementary_terms"] == (
+        "第八条 会议于 2026 年 12 月 18 日举行。")
+
+    menu(buyer, "我的合同", "我的合同 重新发送后")
+    row_of(buyer, number).get_by_role("link", name="确认").click()
+    buyer.see("再次确认")
     buyer.page.get_by_label("线下签订").check()
     buyer.page.get_by_role("button", name="确认", exact=True).click()
     buyer.see("确认页")

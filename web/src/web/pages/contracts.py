@@ -115,20 +115,20 @@ async def send_contract(request: Request, contract_id: str) -> Response:
     try:
         contract = await gateway(request).post(f"/contracts/{contract_id}/send", token=viewer.token, json=body)
     except ApiError as exc:
-        return await _refused(request, viewer, contract_id, exc)
+        return await _refused(request, viewer, contract_id, exc, typed_terms=text(form, "supplementary_terms"))
     return redirect(request, f"/contracts/{contract_id}", flash=f"合同已发送，状态：{contract['status_label']}")
 
 
-async def _refused(request: Request, viewer: Viewer, contract_id: str, exc: ApiError) -> Response:
+async def _refused(request: Request, viewer: Viewer, contract_id: str, exc: ApiError, **typed: str) -> Response:
     """A refused button of the contract page: the page again, the reason at its top."""
     contract = await _reloaded(request, viewer, contract_id, exc)
     if contract is None:
         return not_yours(request, "合同")
-    box, _ = refusal(exc)
+    box, errors = refusal(exc)
     return render(request, "contracts/detail.html", status=exc.status, title=f"合同 {contract['contract_no']}",
                   breadcrumbs=_crumbs(contract), contract=contract, actions=actions(viewer, contract),
                   counterparty=counterparty(viewer, contract), verification=None, role_names=ROLE_NAMES,
-                  error=box)
+                  error=box, errors=errors, **typed)
 
 
 # ---- 确认 / 退回 (purchaser) -------------------------------------------------------------------------
