@@ -89,14 +89,18 @@ class Person:
         self.page.wait_for_load_state("load")
         self.see(see or name)
 
-    def confirm(self) -> None:
-        """The confirmation step before an irreversible action: a dialog, or a page without JavaScript."""
+    def confirm(self, password: str | None = None) -> None:
+        """The confirmation step before an irreversible action: a dialog, or a page without JavaScript (where a
+        CA password is typed again: the console never writes a password back into a page)."""
         if self.javascript:
             dialog = self.page.get_by_role("dialog")
             expect(dialog).to_be_visible()
             self.see("确认对话框")
             dialog.get_by_role("button", name="确认").click()
         else:
+            self.see("确认页")
+            if password is not None:
+                self.page.get_by_label("请再次输入 CA 密码以确认").fill(password)
             self.page.get_by_role("button", name=re.compile("^确认")).first.click()
         self.page.wait_for_load_state("load")
         self.see("确认后")

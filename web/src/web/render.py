@@ -117,9 +117,12 @@ def confirmation(request: Request, form: FormData, *, question: str, detail: str
     """None when the person already confirmed (`confirmed=yes`); else the page that asks."""
     if text(form, "confirmed") == "yes":
         return None
-    fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in (CSRF_FIELD, "confirmed")]
+    carried = [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in (CSRF_FIELD, "confirmed")]
+    # A password is never written back into a page: the person types it again on the confirmation page.
+    fields = [(k, v) for k, v in carried if "password" not in k]
+    secrets = sorted({k for k, _ in carried if "password" in k})
     return render(request, "confirm.html", title="请确认", question=question, detail=detail,
-                  action=request.url.path, fields=fields, action_label=action_label,
+                  action=request.url.path, fields=fields, secrets=secrets, action_label=action_label,
                   back=request.headers.get("referer") or "/")
 
 
