@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import func, select
 
 from catalog import domain
-from catalog.store import Agreement, Offering, Service, ShortlistedSupplier, escape_like, page_of
+from catalog.store import Agreement, Offering, Service, ShortlistedSupplier, page_of
 from catalog.views import (CategoryNode, CategoryTree, Offer, ServiceDetail, ServicePage, SupplierBrief,
                            agreement_brief, summary_of, tiers_out)
 from contracts_schema import categories
@@ -20,6 +20,7 @@ from servicekit.app import DB
 from servicekit.auth import CurrentUser
 from servicekit.errors import Invalid, NotFound
 from servicekit.logging import bind_context
+from servicekit.queries import contains
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog 入围服务库"])
 
@@ -61,7 +62,7 @@ async def search_services(
             raise Invalid(f"品目编码 {category!r} 不存在", code="unknown_category")
         where.append(Service.category_code.startswith(category))  # type: ignore[attr-defined]
     for word in (q or "").lower().split():
-        where.append(Service.search_text.like(f"%{escape_like(word)}%", escape="\\"))  # type: ignore[attr-defined]
+        where.append(contains(Service.search_text, word))
     order = {"price": (Service.min_price.asc(), Service.id), "-price": (Service.min_price.desc(), Service.id),  # type: ignore[union-attr]
              "name": (Service.name, Service.id), "category": (Service.category_code, Service.name, Service.id)}[sort]
     async with db.read() as session:

@@ -110,10 +110,6 @@ def search_text(name: str, description: str, category_code: str) -> str:
     return " ".join((name, description, categories.NAMES.get(category_code, ""))).lower()
 
 
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
