@@ -59,7 +59,7 @@ async def search_services(
     where = [Service.offered]
     if category:
         if not categories.is_known(category):
-            raise Invalid(f"品目编码 {category!r} 不存在", code="unknown_category")
+            raise Invalid(f"品目编码 “{category}” 不存在", code="unknown_category")
         where.append(Service.category_code.startswith(category))  # type: ignore[attr-defined]
     for word in (q or "").lower().split():
         where.append(contains(Service.search_text, word))

@@ -90,7 +90,7 @@ def check_stage1(*, agreement_category: str, valid_from: date, valid_to: date, t
                  supplier_ids: list[str], services_by_supplier: dict[str, list[ServiceKey]]) -> None:
     """The whole stage-1 result is coherent, or the first reason it is not."""
     if not categories.is_known(agreement_category):
-        raise Invalid(f"协议品目编码 {agreement_category!r} 不存在", code="unknown_category")
+        raise Invalid(f"协议品目编码 “{agreement_category}” 不存在", code="unknown_category")
     if valid_to < valid_from:
         raise Invalid(f"有效期截止日 {valid_to} 早于起始日 {valid_from}", code="invalid_validity")
     if valid_to < today:
@@ -109,7 +109,7 @@ def check_stage1(*, agreement_category: str, valid_from: date, valid_to: date, t
             raise Invalid(f"供应商 {supplier_id} 重复提供同一服务：{names}", code="duplicate_service")
         for service in services:
             if not categories.is_known(service.category_code):
-                raise Invalid(f"服务 {service.name} 的品目编码 {service.category_code!r} 不存在",
+                raise Invalid(f"服务 {service.name} 的品目编码 “{service.category_code}” 不存在",
                               code="unknown_category")
             if not categories.within(service.category_code, agreement_category):
                 raise Invalid(f"服务 {service.name} 的品目 {service.category_code} 不在协议品目 {agreement_category} 之下",
