@@ -7,22 +7,18 @@ the window closes; announcements are public."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
-from sqlmodel import col, func, select
 
-from bidding import domain, quotes, workflow
+from bidding import domain, quotes, views, workflow
 from bidding.domain import Method, Status
-from bidding.store import AgreementRef, Announcement, Invitation, Project, Quote, ServiceRef, SupplierRef
-from bidding.views import (AnnouncementOut, AnnouncementPage, PreviewOut, ProjectOut, ProjectPage, QuoteOut, QuotesOut,
-                           announcement_out, announcement_summary, project_out, quote_out)
+from bidding.views import AnnouncementOut, AnnouncementPage, PreviewOut, ProjectOut, ProjectPage, QuoteOut, QuotesOut
 from contracts_schema.types import Money, Quantity
 from servicekit.app import DB
 from servicekit.auth import CurrentUser, Principal, Purchaser, Supplier
-from servicekit.errors import BadRequest, Conflict, Forbidden, NotFound
-from servicekit.logging import bind_context
+from servicekit.errors import BadRequest, Forbidden
 
 router = APIRouter(prefix="/api/v1", tags=["bidding 项目与公告"])
 
@@ -36,7 +32,7 @@ Category = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A
 Positive = Annotated[Money, Field(gt=0)]
 
 
-def _clock(request: Request) -> workflow.Clock:
+def _clock(request: Request) -> domain.Clock:
     return request.app.state.clock
 
 
@@ -142,7 +138,7 @@ async def edit_project(project_id: str, body: SecondaryBiddingPatch, user: Purch
     changes = body.model_dump(exclude_unset=True)
     cleared = [k for k, v in changes.items() if v is None and k != "price_limit"]
     if cleared:
-        raise BadRequest(f"{', '.join(cleared)} cannot be empty", code="validation_error")
+        raise BadRequest(f"{'、'.join(cleared)} 不能为空", code="validation_error")
     await workflow.edit_draft(db, user, project_id, changes, _clock(request)())
     return await _view(db, user, project_id, request)
 
@@ -171,25 +167,13 @@ async def publish(project_id: str, body: WindowIn, user: Purchaser, db: DB, requ
 
 @router.get("/projects", response_model=ProjectPage,
             summary="My unit's projects (purchaser) or the projects I may quote on (supplier)")
-async def list_projects(user: CurrentUser, db: DB, status: Status | None = None, method: Method | None = None,
-                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+async def list_projects(user: CurrentUser, db: DB, request: Request, status: Status | None = None,
+                        method: Method | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                         offset: Annotated[int, Query(ge=0)] = 0) -> ProjectPage:
-    query = select(Project)
-    if user.is_("purchaser"):
-        query = query.where(Project.purchaser_org_id == user.org_id)
-    elif user.is_("supplier"):
-        query = query.join(Invitation, Invitation.project_id == Project.id).where(Invitation.supplier_id == user.org_id)
-    else:
-        raise Forbidden("projects are seen by purchasers and suppliers")
-    if status:
-        query = query.where(Project.status == status)
-    if method:
-        query = query.where(Project.method == method)
-    async with db.read() as session:
-        total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-        rows = (await session.exec(query.order_by(col(Project.created_at).desc(), Project.id)
-                                   .limit(limit).offset(offset))).all()
-    return ProjectPage(total=total, items=[project_out(p, viewer=user.role) for p in rows])
+    if not (user.is_("purchaser") or user.is_("supplier")):
+        raise Forbidden("项目仅供采购单位和供应商查看")
+    return await views.project_page(db, user, _clock(request)(), status=status, method=method, limit=limit,
+                                    offset=offset)
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut, summary="查看项目")
@@ -197,46 +181,8 @@ async def get_project(project_id: str, user: CurrentUser, db: DB, request: Reque
     return await _view(db, user, project_id, request)
 
 
-async def _visible(session: Any, user: Principal, project_id: str) -> Project:
-    if user.is_("purchaser"):
-        project = await session.get(Project, project_id)
-        if project is None or project.purchaser_org_id != user.org_id:
-            raise NotFound(f"project {project_id} not found")
-        return project
-    if user.is_("supplier"):
-        return await workflow.invited_project(session, user, project_id)
-    raise NotFound(f"project {project_id} not found")
-
-
 async def _view(db: DB, user: Principal, project_id: str, request: Request) -> ProjectOut:
-    bind_context(project_id=project_id)
-    async with db.read() as session:
-        project = await _visible(session, user, project_id)
-        agreement = await session.get(AgreementRef, project.agreement_id)
-        service = await session.get(ServiceRef, (project.agreement_id, project.service_id)) if project.service_id else None
-        supplier = (await session.get(SupplierRef, (project.agreement_id, project.supplier_id))
-                    if project.supplier_id else None)
-        extras: dict[str, Any] = {
-            "agreement_no": agreement.agreement_no if agreement else "",
-            "agreement_name": agreement.name if agreement else "",
-            "service_name": service.name if service else None,
-            "supplier_name": supplier.name if supplier else None,
-        }
-        if project.winning_quote_id:
-            winner = await session.get(Quote, project.winning_quote_id)
-            extras["award"] = quote_out(winner, project.quantity, rank=1) if winner else None
-        if user.is_("supplier"):
-            mine = await session.get(Quote, workflow.quote_id_for(project.id, user.org_id))
-            extras["my_quote"] = quote_out(mine, project.quantity) if mine else None
-            extras["my_services"] = [
-                {"service_id": o.service_id, "name": o.service_name, "unit": o.unit,
-                 "ceiling_amount": min(o.ceiling, project.ceiling_amount or o.ceiling)}
-                for o in await quotes.offers_of(session, project, user.org_id)]
-        elif project.closed_at is not None:
-            count = (await session.exec(select(func.count()).select_from(Quote)
-                                        .where(Quote.project_id == project.id))).one()
-            extras["quote_count"] = count
-    return project_out(project, viewer=user.role, now=_clock(request)(), **extras)
+    return await views.project_view(db, user, project_id, _clock(request)())
 
 
 @router.post("/projects/{project_id}/terminate", response_model=ProjectOut, summary="终止项目 with a reason")
@@ -260,7 +206,7 @@ async def confirm_result(project_id: str, user: Purchaser, db: DB, request: Requ
 async def submit_quote(project_id: str, body: QuoteIn, user: Supplier, db: DB, request: Request) -> QuoteOut:
     quote, quantity = await quotes.submit_quote(db, user, project_id, body.amount, body.service_id, body.note,
                                                 _clock(request))
-    return quote_out(quote, quantity)
+    return views.quote_out(quote, quantity)
 
 
 @router.post("/projects/{project_id}/decline", response_model=ProjectOut,
@@ -272,31 +218,8 @@ async def decline(project_id: str, body: ReasonIn, user: Supplier, db: DB, reque
 
 @router.get("/projects/{project_id}/quotes", response_model=QuotesOut,
             summary="Quotes: a supplier sees its own; the purchaser sees all, ranked, once the window closed")
-async def list_quotes(project_id: str, user: CurrentUser, db: DB) -> QuotesOut:
-    bind_context(project_id=project_id)
-    async with db.read() as session:
-        project = await _visible(session, user, project_id)
-        if user.is_("supplier"):
-            mine = await session.get(Quote, workflow.quote_id_for(project.id, user.org_id))
-            return QuotesOut(sealed=project.closed_at is None, closed_at=project.closed_at,
-                             quotes=[quote_out(mine, project.quantity)] if mine else [])
-        if project.closed_at is None:
-            until = (f"until the window closes at {domain.fmt_time(project.ends_at)}" if project.ends_at
-                     else "until the supplier has quoted")
-            raise Conflict(f"quotes are sealed {until}", code="quotes_sealed")
-        current = await workflow.standing(session, project)
-        excluded = [q for q in await _all_quotes(session, project.id) if q.id in current.excluded]
-    ranked = [quote_out(q, project.quantity, rank=i) for i, q in enumerate(current.ranked, 1)]
-    winner = next((q for q in ranked if q.id == project.winning_quote_id), None) if project.winning_quote_id else (
-        ranked[0] if ranked and project.status == Status.AWAITING else None)
-    return QuotesOut(sealed=False, closed_at=project.closed_at, proposed_winner=winner,
-                     quotes=ranked + [quote_out(q, project.quantity, excluded_reason=current.excluded[q.id])
-                                      for q in excluded])
-
-
-async def _all_quotes(session: Any, project_id: str) -> list[Quote]:
-    return list((await session.exec(select(Quote).where(Quote.project_id == project_id)
-                                    .order_by(Quote.quoted_at))).all())
+async def list_quotes(project_id: str, user: CurrentUser, db: DB, request: Request) -> QuotesOut:
+    return await views.quotes_view(db, user, project_id, _clock(request)())
 
 
 # --- 公告 (public) ----------------------------------------------------------------------------------------
@@ -305,23 +228,9 @@ async def _all_quotes(session: Any, project_id: str) -> list[Quote]:
 async def list_announcements(db: DB, kind: Literal["procurement", "award"] | None = None,
                              project_id: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 20,
                              offset: Annotated[int, Query(ge=0)] = 0) -> AnnouncementPage:
-    query = select(Announcement)
-    if kind:
-        query = query.where(Announcement.kind == kind)
-    if project_id:
-        query = query.where(Announcement.project_id == project_id)
-    async with db.read() as session:
-        total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-        rows = (await session.exec(query.order_by(col(Announcement.published_at).desc(), Announcement.id)
-                                   .limit(limit).offset(offset))).all()
-    return AnnouncementPage(total=total, items=[announcement_summary(a) for a in rows])
+    return await views.announcement_page(db, kind=kind, project_id=project_id, limit=limit, offset=offset)
 
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementOut, summary="One public announcement")
 async def get_announcement(announcement_id: str, db: DB) -> AnnouncementOut:
-    async with db.read() as session:
-        announcement = await session.get(Announcement, announcement_id)
-    if announcement is None:
-        raise NotFound(f"announcement {announcement_id} not found")
-    return announcement_out(announcement)
-
+    return await views.announcement_view(db, announcement_id)
