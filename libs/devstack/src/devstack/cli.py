@@ -10,6 +10,7 @@ import argparse
 import datetime
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -133,19 +134,8 @@ def keys(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     private, public = ensure_jwt_keys(folder)
     print(f"token signing key: {private}\npublic key (services verify with it): {public}")
-    ca_cert, ca_key = folder / "ca.cert.pem", folder / "ca.key.pem"
-    if not ca_cert.exists():
-        from cryptography.hazmat.primitives import serialization
-
-        from contracts.seals import create_ca
-
-        ca = create_ca("湖南省政府采购平台电子签章CA")
-        ca_key.write_bytes(ca.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                serialization.NoEncryption()))
-        ca_key.chmod(0o600)
-        ca_cert.write_text(ca.pem())
-    print(f"platform seal CA: {ca_cert} (key {ca_key}); keep the key safe: every seal chains to it")
-    return 0
+    # The contracts service's public entry point makes the CA (devstack imports no service code).
+    return subprocess.run([sys.executable, "-m", "contracts.ca", str(folder)], check=False).returncode
 
 
 def demo(args: argparse.Namespace) -> int:
