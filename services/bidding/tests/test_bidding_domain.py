@@ -174,13 +174,15 @@ class ProjectMachine(RuleBasedStateMachine):
             supplier = data.draw(st.sampled_from(sorted(self.quotes)))
             self.quote(supplier, data.draw(st.integers(1, 50)), data.draw(st.integers(0, 3)))
 
-    @rule(chance=st.integers(0, 7))
-    def decline(self, chance: int) -> None:
-        if chance:  # rarer than the other commands, so that more sequences reach a result
-            return
-        target = self.attempt(Command.DECLINE)
+    def rarely(self, chance: int, command: Command) -> None:
+        """An ending command, rarer than the others (one chance in eight), so that more sequences reach a result."""
+        target = None if chance else self.attempt(command)
         if target is not None:
             self.status = target
+
+    @rule(chance=st.integers(0, 7))
+    def decline(self, chance: int) -> None:
+        self.rarely(chance, Command.DECLINE)
 
     @rule(supplier=st.sampled_from("ABCD"))
     def suspend(self, supplier: str) -> None:
@@ -204,11 +206,7 @@ class ProjectMachine(RuleBasedStateMachine):
 
     @rule(chance=st.integers(0, 7))
     def terminate(self, chance: int) -> None:
-        if chance:  # rarer than the other commands, so that more sequences reach a result
-            return
-        target = self.attempt(Command.TERMINATE)
-        if target is not None:
-            self.status = target
+        self.rarely(chance, Command.TERMINATE)
 
     @invariant()
     def legal_state(self) -> None:

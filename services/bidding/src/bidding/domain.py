@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from contracts_schema.types import CENT, round_money
-from servicekit.errors import Conflict, Invalid
+from servicekit.errors import Conflict, Invalid, NotFound
 from servicekit.types import shanghai
 
 Clock = Callable[[], datetime]
@@ -114,6 +114,11 @@ def next_status(method: Method | str, status: Status | str, command: Command, *,
         raise Conflict(f"该{METHOD_LABELS[method]}项目当前为“{STATUS_LABELS[status]}”，不能{_VERBS[command]}",
                        code="illegal_transition")
     return target
+
+
+def no_such_project(project_id: str) -> NotFound:
+    """What whoever may not see a project is told: that it does not exist (nor whether it does)."""
+    return NotFound(f"项目 {project_id} 不存在")
 
 
 def allowed_commands(method: Method | str, status: Status | str) -> list[Command]:

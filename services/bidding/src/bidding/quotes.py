@@ -22,7 +22,7 @@ from bidding.store import Invitation, OfferingRef, Project, Quote, QuoteRevision
 from bidding.windows import open_if_due
 from servicekit.auth import Principal
 from servicekit.db import Database
-from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
+from servicekit.errors import Conflict, Forbidden, Invalid
 from servicekit.logging import bind_context
 
 log = logging.getLogger("bidding.quotes")
@@ -86,7 +86,7 @@ async def _record(db: Database, user: Principal, project_id: str, amount: Decima
     async with db.transaction() as session:
         invited = (await session.exec(_INVITED, params=ids)).first()
         if invited is None:
-            raise NotFound(f"项目 {project_id} 不存在")
+            raise domain.no_such_project(project_id)
         # A late quote is refused before the row lock is taken (the timer's close must not find it held).
         domain.check_quote_time(clock(), invited.starts_at, invited.ends_at)
         if domain.due_action(invited.method, invited.status, invited.funds, invited.starts_at, invited.ends_at,

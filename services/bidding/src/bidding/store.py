@@ -121,7 +121,9 @@ class OfferingRef(Table, table=True):
 # --- projects -------------------------------------------------------------------------------------------
 
 class Project(Table, table=True):
-    """A project (项目): direct selection (直接选定) or secondary bidding (二次竞价)."""
+    """A project (项目): direct selection (直接选定) or secondary bidding (二次竞价). The purchaser's, the
+    plan line's and the agreement's facts are the project's own copy, as the events brought them:
+    services share events, never tables, so these columns resemble orders' and contracts' by design."""
 
     __tablename__ = "projects"
     __table_args__ = (sa.Index("ix_projects_due", "status", "method"),)

@@ -184,10 +184,6 @@ def announcement_out(announcement: Announcement) -> AnnouncementOut:
 
 # --- reads ------------------------------------------------------------------------------------------------
 
-def _not_found(project_id: str) -> NotFound:
-    return NotFound(f"项目 {project_id} 不存在")
-
-
 async def visible_project(session: AsyncSession, user: Principal, project_id: str) -> Project:
     """The project, if this viewer may see it: a purchaser its own unit's, a supplier one it is invited to."""
     project = None
@@ -198,7 +194,7 @@ async def visible_project(session: AsyncSession, user: Principal, project_id: st
     elif user.is_("supplier"):
         project = await invited_project(session, project_id, user.org_id)
     if project is None:
-        raise _not_found(project_id)
+        raise domain.no_such_project(project_id)
     return project
 
 

@@ -24,7 +24,7 @@ from contracts_schema.events.base import Party
 from contracts_schema.events.bidding import AnnouncementPublished, ProjectPublished, ResultConfirmed
 from servicekit.auth import Principal
 from servicekit.db import Database
-from servicekit.errors import Conflict, Invalid, NotFound
+from servicekit.errors import Conflict, Invalid
 from servicekit.logging import bind_context
 from servicekit.numbering import next_number
 from servicekit.outbox import emit
@@ -199,7 +199,7 @@ async def create_secondary_bidding(db: Database, user: Principal, values: dict[s
 async def _own_project(session: AsyncSession, user: Principal, project_id: str) -> Project:
     project = await lock_project(session, project_id)
     if project is None or project.purchaser_org_id != user.org_id:
-        raise NotFound(f"项目 {project_id} 不存在")
+        raise domain.no_such_project(project_id)
     bind_context(project_id=project.id)
     return project
 
@@ -254,7 +254,7 @@ async def preview_announcement(db: Database, user: Principal, project_id: str, w
     async with db.read() as session:
         stored = await session.get(Project, project_id)
         if stored is None or stored.purchaser_org_id != user.org_id:
-            raise NotFound(f"项目 {project_id} 不存在")
+            raise domain.no_such_project(project_id)
         if stored.method != Method.SECONDARY:
             raise Conflict("只有二次竞价项目有采购公告", code="illegal_transition")
         domain.next_status(stored.method, stored.status, Command.PUBLISH)
@@ -308,7 +308,7 @@ async def decline(db: Database, user: Principal, project_id: str, reason: str, n
     """The chosen supplier of a direct selection declines to quote, with a reason: 项目失败."""
     async with db.transaction() as session:
         if await invited_project(session, project_id, user.org_id) is None:
-            raise NotFound(f"项目 {project_id} 不存在")
+            raise domain.no_such_project(project_id)
         project = await lock_project(session, project_id)
         assert project is not None
         bind_context(project_id=project.id)
