@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from bidding import domain, quotes, views, workflow
+from bidding import domain, views, workflow
 from bidding.domain import Method, Status
 from bidding.views import AnnouncementOut, AnnouncementPage, PreviewOut, ProjectOut, ProjectPage, QuoteOut, QuotesOut
 from contracts_schema.types import Money, Quantity
@@ -204,8 +204,8 @@ async def confirm_result(project_id: str, user: Purchaser, db: DB, request: Requ
 @router.post("/projects/{project_id}/quotes", status_code=201, response_model=QuoteOut,
              summary="报价: quote, or revise my quote within the window")
 async def submit_quote(project_id: str, body: QuoteIn, user: Supplier, db: DB, request: Request) -> QuoteOut:
-    quote, quantity = await quotes.submit_quote(db, user, project_id, body.amount, body.service_id, body.note,
-                                                _clock(request))
+    quote, quantity = await workflow.submit_quote(db, user, project_id, body.amount, body.service_id, body.note,
+                                                  _clock(request))
     return views.quote_out(quote, quantity)
 
 

@@ -19,11 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bidding import domain
 from bidding.domain import Clock, Command, Method, Offer
 from bidding.store import Invitation, OfferingRef, Project, Quote, QuoteRevision, ServiceRef, SupplierRef
-from bidding.windows import open_if_due
 from servicekit.auth import Principal
 from servicekit.db import Database
 from servicekit.errors import Conflict, Forbidden, Invalid
-from servicekit.logging import bind_context
 
 log = logging.getLogger("bidding.quotes")
 
@@ -65,23 +63,14 @@ def _upsert(dialect: str) -> Any:
 _UPSERT = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-class _OpensFirst(Exception):
-    """The window's start has come but the timer has not opened it yet."""
+class OpensFirst(Exception):
+    """The window's start has come but the timer has not opened it yet: open it, then record again."""
 
 
-async def submit_quote(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
+async def record_quote(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
                        note: str, clock: Clock) -> tuple[Quote, Decimal]:
-    """A supplier quotes or revises its quote. Returns the quote as stored and the project's quantity."""
-    bind_context(project_id=project_id)
-    try:
-        return await _record(db, user, project_id, amount, service_id, note, clock)
-    except _OpensFirst:
-        await open_if_due(db, project_id, clock)  # the start came before the timer's tick
-        return await _record(db, user, project_id, amount, service_id, note, clock)
-
-
-async def _record(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
-                  note: str, clock: Clock) -> tuple[Quote, Decimal]:
+    """A supplier quotes or revises its quote, in one transaction. Returns the quote as stored and the
+    project's quantity. Raises OpensFirst when the window must be opened first (workflow.submit_quote)."""
     ids = {"project_id": project_id, "supplier_id": user.org_id}
     async with db.transaction() as session:
         invited = (await session.exec(_INVITED, params=ids)).first()
@@ -91,7 +80,7 @@ async def _record(db: Database, user: Principal, project_id: str, amount: Decima
         domain.check_quote_time(clock(), invited.starts_at, invited.ends_at)
         if domain.due_action(invited.method, invited.status, invited.funds, invited.starts_at, invited.ends_at,
                              clock()) == domain.Due.OPEN:
-            raise _OpensFirst
+            raise OpensFirst
         locking = _PROJECT_SHARED if invited.method == Method.SECONDARY else _PROJECT_EXCLUSIVE
         project = (await session.exec(locking, params=ids)).one()
         now = clock()

@@ -14,12 +14,13 @@ from uuid import uuid4
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bidding import domain
+from bidding import domain, quotes
 from bidding.announcements import AwardFacts, ProcurementFacts, Rendered, award_announcement, procurement_announcement
 from bidding.domain import Command, Funds, Method, Status
 from bidding.store import (AgreementRef, Announcement, Invitation, OfferingRef, PlanLineRef, PlanRef, Project,
-                           ServiceRef, SupplierRef, eligible_offers, invited_project, lock_project, offer_of, standing)
-from bidding.windows import record_failure, record_termination
+                           Quote, ServiceRef, SupplierRef, eligible_offers, invited_project, lock_project, offer_of,
+                           standing)
+from bidding.windows import open_if_due, record_failure, record_termination
 from contracts_schema.events.base import Party
 from contracts_schema.events.bidding import AnnouncementPublished, ProjectPublished, ResultConfirmed
 from servicekit.auth import Principal
@@ -302,7 +303,20 @@ async def _store_announcement(session: AsyncSession, project: Project, rendered:
     return announcement
 
 
-# --- the chosen supplier declines (direct selection) ---------------------------------------------------
+# --- quotes (报价), and the chosen supplier's refusal (direct selection) ----------------------------------
+
+async def submit_quote(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
+                       note: str, clock: domain.Clock) -> tuple[Quote, Decimal]:
+    """A supplier quotes or revises its quote (quotes.py: the path that carries load). A quote that
+    comes at the window's start before the timer's tick opens the window first. Returns the quote as
+    stored and the project's quantity."""
+    bind_context(project_id=project_id)
+    try:
+        return await quotes.record_quote(db, user, project_id, amount, service_id, note, clock)
+    except quotes.OpensFirst:
+        await open_if_due(db, project_id, clock)
+        return await quotes.record_quote(db, user, project_id, amount, service_id, note, clock)
+
 
 async def decline(db: Database, user: Principal, project_id: str, reason: str, now: datetime) -> Project:
     """The chosen supplier of a direct selection declines to quote, with a reason: 项目失败."""
