@@ -73,6 +73,8 @@ async def test_a_refused_body_names_each_field_and_why_in_chinese(client) -> Non
 async def test_a_missing_body_and_a_missing_field(client) -> None:
     missing = await client.post("/things", json={"lines": [{"budget": "1.00"}]})
     assert missing.json()["error"]["message"] == "字段 lines[0].name：必填"
+    bad_json = await client.post("/things", content=b'{"lines": [', headers={"content-type": "application/json"})
+    assert bad_json.json()["error"]["message"] == "请求体：不是有效的 JSON"
     no_body = await client.post("/things")
     assert no_body.json()["error"] == {"code": "validation_error", "message": "请求体：必填",
                                        "details": no_body.json()["error"]["details"]}

@@ -135,7 +135,7 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
     parts = []
     for error in errors[:5]:
         loc = tuple(error.get("loc") or ())
-        where = _where(loc)
+        where = "" if error.get("type") == "json_invalid" else _where(loc)
         noun = "参数" if loc[:1] in (("query",), ("path",), ("header",), ("cookie",)) else "字段"
         parts.append(f"{noun} {where}：{_reason(error)}" if where else f"请求体：{_reason(error)}")
     return "；".join(parts) or "请求不正确"
