@@ -1,6 +1,6 @@
 """The process set of the platform and how each process is configured.
 
-`make run` runs it under honcho (see cli.py); the cross-service tests and the benchmarks start it
+`make run` runs it under circus (see supervisor.py); the cross-service tests and the benchmarks start it
 with `LocalStack`, which can also kill and restart one service (crash tests)."""
 
 from __future__ import annotations
