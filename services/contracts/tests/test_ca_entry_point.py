@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from contracts.ca import PLATFORM_CA_NAME
-from contracts.seals import load_ca
+from contracts.ca import load_ca
 
 
 def test_it_makes_the_ca_once_and_the_service_can_load_it(tmp_path) -> None:

@@ -9,7 +9,6 @@ from sqlmodel import Field, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from servicekit.auth import Principal
-from servicekit.errors import NotFound
 from servicekit.logging import bind_context
 from servicekit.tables import StoredFileColumns, add_numbering_table, table_base
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
@@ -140,26 +139,19 @@ class Payment(Table, table=True):
 
 
 # ---- queries ---------------------------------------------------------------------------------------
+# visible_to and party_* have the shape of contracts.store's on purpose: each service answers "who sees
+# this deal" for its own table, through the one rule servicekit.auth.Principal.is_party.
 
 def visible_to(user: Principal) -> ColumnElement[bool] | None:
     """The orders a user may see: a purchaser its unit's, a supplier the ones it won; None: none."""
-    if user.role == "purchaser":
-        return Order.purchaser_org_id == user.org_id
-    if user.role == "supplier":
-        return Order.supplier_id == user.org_id
-    return None
+    return user.party_filter(Order.purchaser_org_id, Order.supplier_id)
 
 
 async def party_order(session: AsyncSession, order_id: str, user: Principal, *, lock: bool = False) -> Order:
-    """The order, if the user is one of its parties (row-locked when `lock`); else NotFound — an
-    order's existence is not confirmed to anyone else."""
+    """The order, if the user is one of its parties (row-locked when `lock`); else NotFound."""
     bind_context(order_id=order_id)
-    stmt = select(Order).where(Order.id == order_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    order = (await session.exec(stmt)).first()
-    if order is None or not user.is_party(purchaser_org_id=order.purchaser_org_id, supplier_id=order.supplier_id):
-        raise NotFound(f"订单 {order_id} 不存在", code="not_found")
+    order = user.party_to(await session.get(Order, order_id, with_for_update=lock or None, populate_existing=lock),
+                          f"订单 {order_id} 不存在。")
     bind_context(project_id=order.project_id)
     return order
 
