@@ -10,26 +10,28 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bidding import domain, views, workflow
 from bidding.domain import Method, Status
 from bidding.views import AnnouncementOut, AnnouncementPage, PreviewOut, ProjectOut, ProjectPage, QuoteOut, QuotesOut
-from contracts_schema.types import Money, Quantity
 from servicekit.app import DB
 from servicekit.auth import CurrentUser, Principal, Purchaser, Supplier
 from servicekit.errors import BadRequest, Forbidden
+from servicekit.types import Id, Instant, Limit, MoneyIn, Name, Offset, QuantityIn, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["bidding 项目与公告"])
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Requirements = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Mobile = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^1\d{10}$")]
+Reason = paragraphs(500, min_length=1)
+Requirements = paragraphs(2000)
+RequiredRequirements = paragraphs(2000, min_length=1)
+Mobile = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^1[0-9]{10}$")]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\- ]{7,20}$")]
-Category = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-C]\d{2,8}$")]
-Positive = Annotated[Money, Field(gt=0)]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-C][0-9]{2,8}$")]
+Positive = Annotated[MoneyIn, Field(gt=0)]
+Seconds = Annotated[int, Field(ge=1, le=domain.LONGEST_WINDOW_SECONDS,
+                               description="Length of the window in seconds, within the configured bounds "
+                                           "(BIDDING_MIN_DURATION_SECONDS … BIDDING_MAX_DURATION_SECONDS)")]
 
 
 def _clock(request: Request) -> domain.Clock:
@@ -52,59 +54,59 @@ class DirectSelectionIn(Strict):
     supplier_id: Id
     plan_id: Id
     plan_line_id: Id
-    quantity: Quantity
-    contact_name: Text = Field(description="Contact person (联系人)")
+    quantity: QuantityIn
+    contact_name: Name = Field(description="Contact person (联系人)")
     contact_phone: Mobile = Field(description="Mobile phone (手机), 11 digits")
     office_phone: Phone | Literal[""] = Field("", description="Office phone (办公电话)")
     requirements: Requirements = ""
-    name: Text | None = Field(None, description="Project name; made from the plan line and service if left out")
+    name: Name | None = Field(None, description="Project name; made from the plan line and service if left out")
 
 
 class SecondaryBiddingIn(Strict):
     """二次竞价 新增/保存: a draft for a category, with agreement, plan line and requirements."""
 
-    name: Text
+    name: Name
     category_code: Category = Field(description="Category (品目) the project buys, e.g. C1204")
     agreement_id: Id
     plan_id: Id
     plan_line_id: Id
-    quantity: Quantity | None = Field(None, description="Defaults to the plan line's quantity")
-    requirements: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-    contact_name: Text
+    quantity: QuantityIn | None = Field(None, description="Defaults to the plan line's quantity")
+    requirements: RequiredRequirements
+    contact_name: Name
     contact_phone: Mobile
     office_phone: Phone | Literal[""] = ""
     price_limit: Positive | None = Field(None, description="Optional ceiling (最高限价) below the agreement prices")
 
 
 class SecondaryBiddingPatch(Strict):
-    name: Text | None = None
+    name: Name | None = None
     category_code: Category | None = None
     agreement_id: Id | None = None
     plan_id: Id | None = None
     plan_line_id: Id | None = None
-    quantity: Quantity | None = None
-    requirements: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] | None = None
-    contact_name: Text | None = None
+    quantity: QuantityIn | None = None
+    requirements: RequiredRequirements | None = None
+    contact_name: Name | None = None
     contact_phone: Mobile | None = None
     office_phone: Phone | Literal[""] | None = None
     price_limit: Positive | None = Field(None, description="null removes the optional ceiling")
 
 
 class WindowIn(Strict):
-    starts_at: AwareDatetime | None = Field(
+    starts_at: Instant | None = Field(
         None, description="Bidding start (with its UTC offset); never earlier than now; left out: start at once")
-    duration_seconds: int = Field(ge=1, description="Length of the window, within the configured bounds")
+    duration_seconds: Seconds
 
 
 class PreviewIn(Strict):
-    starts_at: AwareDatetime | None = None
-    duration_seconds: int | None = Field(None, ge=1, description="Defaults to the shortest allowed window")
+    starts_at: Instant | None = None
+    duration_seconds: Seconds | None = Field(None, description="Defaults to the shortest allowed window")
 
 
 class QuoteIn(Strict):
-    amount: Money = Field(description="Total amount quoted, yuan (two decimal places)")
+    amount: MoneyIn = Field(description="Total amount quoted, yuan (two decimal places)")
     service_id: Id | None = Field(None, description="Which of your listed services (needed if you list several)")
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    note: paragraphs(500) = ""
 
 
 class ReasonIn(Strict):
@@ -133,7 +135,7 @@ async def create_secondary_bidding(body: SecondaryBiddingIn, user: Purchaser, db
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectOut, summary="Edit a draft secondary bidding")
-async def edit_project(project_id: str, body: SecondaryBiddingPatch, user: Purchaser, db: DB,
+async def edit_project(project_id: Id, body: SecondaryBiddingPatch, user: Purchaser, db: DB,
                        request: Request) -> ProjectOut:
     changes = body.model_dump(exclude_unset=True)
     cleared = [k for k, v in changes.items() if v is None and k != "price_limit"]
@@ -145,7 +147,7 @@ async def edit_project(project_id: str, body: SecondaryBiddingPatch, user: Purch
 
 @router.post("/projects/{project_id}/announcement-preview", response_model=PreviewOut,
              summary="预览公告: the procurement announcement as it would be published")
-async def preview(project_id: str, user: Purchaser, db: DB, request: Request,
+async def preview(project_id: Id, user: Purchaser, db: DB, request: Request,
                   body: PreviewIn | None = None) -> PreviewOut:
     body = body or PreviewIn()
     bounds = _bounds(request)
@@ -157,7 +159,7 @@ async def preview(project_id: str, user: Purchaser, db: DB, request: Request,
 
 @router.post("/projects/{project_id}/publish", response_model=ProjectOut,
              summary="发布: publish a secondary bidding with its start time and duration")
-async def publish(project_id: str, body: WindowIn, user: Purchaser, db: DB, request: Request) -> ProjectOut:
+async def publish(project_id: Id, body: WindowIn, user: Purchaser, db: DB, request: Request) -> ProjectOut:
     window = workflow.Window(body.starts_at, timedelta(seconds=body.duration_seconds))
     await workflow.publish_secondary(db, user, project_id, window, _bounds(request), _clock(request)())
     return await _view(db, user, project_id, request)
@@ -168,8 +170,8 @@ async def publish(project_id: str, body: WindowIn, user: Purchaser, db: DB, requ
 @router.get("/projects", response_model=ProjectPage,
             summary="My unit's projects (purchaser) or the projects I may quote on (supplier)")
 async def list_projects(user: CurrentUser, db: DB, request: Request, status: Status | None = None,
-                        method: Method | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                        offset: Annotated[int, Query(ge=0)] = 0) -> ProjectPage:
+                        method: Method | None = None, limit: Limit = 50,
+                        offset: Offset = 0) -> ProjectPage:
     if not (user.is_("purchaser") or user.is_("supplier")):
         raise Forbidden("项目仅供采购单位和供应商查看")
     return await views.project_page(db, user, _clock(request)(), status=status, method=method, limit=limit,
@@ -177,23 +179,23 @@ async def list_projects(user: CurrentUser, db: DB, request: Request, status: Sta
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut, summary="查看项目")
-async def get_project(project_id: str, user: CurrentUser, db: DB, request: Request) -> ProjectOut:
+async def get_project(project_id: Id, user: CurrentUser, db: DB, request: Request) -> ProjectOut:
     return await _view(db, user, project_id, request)
 
 
-async def _view(db: DB, user: Principal, project_id: str, request: Request) -> ProjectOut:
+async def _view(db: DB, user: Principal, project_id: Id, request: Request) -> ProjectOut:
     return await views.project_view(db, user, project_id, _clock(request)())
 
 
 @router.post("/projects/{project_id}/terminate", response_model=ProjectOut, summary="终止项目 with a reason")
-async def terminate(project_id: str, body: ReasonIn, user: Purchaser, db: DB, request: Request) -> ProjectOut:
+async def terminate(project_id: Id, body: ReasonIn, user: Purchaser, db: DB, request: Request) -> ProjectOut:
     await workflow.terminate(db, user, project_id, body.reason, _clock(request)())
     return await _view(db, user, project_id, request)
 
 
 @router.post("/projects/{project_id}/confirm-result", response_model=ProjectOut,
              summary="确认成交结果: confirm the proposed winner")
-async def confirm_result(project_id: str, user: Purchaser, db: DB, request: Request,
+async def confirm_result(project_id: Id, user: Purchaser, db: DB, request: Request,
                          body: ConfirmIn | None = None) -> ProjectOut:
     await workflow.confirm_result(db, user, project_id, (body or ConfirmIn()).quote_id, _clock(request)())
     return await _view(db, user, project_id, request)
@@ -203,7 +205,7 @@ async def confirm_result(project_id: str, user: Purchaser, db: DB, request: Requ
 
 @router.post("/projects/{project_id}/quotes", status_code=201, response_model=QuoteOut,
              summary="报价: quote, or revise my quote within the window")
-async def submit_quote(project_id: str, body: QuoteIn, user: Supplier, db: DB, request: Request) -> QuoteOut:
+async def submit_quote(project_id: Id, body: QuoteIn, user: Supplier, db: DB, request: Request) -> QuoteOut:
     quote, quantity = await workflow.submit_quote(db, user, project_id, body.amount, body.service_id, body.note,
                                                   _clock(request))
     return views.quote_out(quote, quantity)
@@ -211,14 +213,14 @@ async def submit_quote(project_id: str, body: QuoteIn, user: Supplier, db: DB, r
 
 @router.post("/projects/{project_id}/decline", response_model=ProjectOut,
              summary="Decline to quote on a direct selection, with a reason (项目失败)")
-async def decline(project_id: str, body: ReasonIn, user: Supplier, db: DB, request: Request) -> ProjectOut:
+async def decline(project_id: Id, body: ReasonIn, user: Supplier, db: DB, request: Request) -> ProjectOut:
     await workflow.decline(db, user, project_id, body.reason, _clock(request)())
     return await _view(db, user, project_id, request)
 
 
 @router.get("/projects/{project_id}/quotes", response_model=QuotesOut,
             summary="Quotes: a supplier sees its own; the purchaser sees all, ranked, once the window closed")
-async def list_quotes(project_id: str, user: CurrentUser, db: DB, request: Request) -> QuotesOut:
+async def list_quotes(project_id: Id, user: CurrentUser, db: DB, request: Request) -> QuotesOut:
     return await views.quotes_view(db, user, project_id, _clock(request)())
 
 
@@ -226,11 +228,11 @@ async def list_quotes(project_id: str, user: CurrentUser, db: DB, request: Reque
 
 @router.get("/announcements", response_model=AnnouncementPage, summary="公告: public announcements, newest first")
 async def list_announcements(db: DB, kind: Literal["procurement", "award"] | None = None,
-                             project_id: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                             offset: Annotated[int, Query(ge=0)] = 0) -> AnnouncementPage:
+                             project_id: Annotated[Id | None, Query()] = None, limit: Limit = 20,
+                             offset: Offset = 0) -> AnnouncementPage:
     return await views.announcement_page(db, kind=kind, project_id=project_id, limit=limit, offset=offset)
 
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementOut, summary="One public announcement")
-async def get_announcement(announcement_id: str, db: DB) -> AnnouncementOut:
+async def get_announcement(announcement_id: Id, db: DB) -> AnnouncementOut:
     return await views.announcement_view(db, announcement_id)

@@ -137,6 +137,10 @@ class DurationBounds:
     maximum: timedelta
 
 
+LONGEST_WINDOW_SECONDS = 366 * 86400
+"""No configured window is longer (BIDDING_MAX_DURATION_SECONDS); a request's duration never is either."""
+
+
 def fmt_time(value: datetime) -> str:
     """An instant as the platform shows it: Beijing time, to the second."""
     return shanghai(value).strftime("%Y-%m-%d %H:%M:%S") + " (北京时间)"

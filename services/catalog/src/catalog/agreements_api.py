@@ -17,18 +17,17 @@ from catalog import agreements, listings, suppliers
 from catalog.store import Agreement, Offering, Service, page_of
 from catalog.views import (AgreementOut, AgreementPage, MyOffering, OfferingOut, SupplierOut, agreement_brief,
                            agreement_out, offering_out, supplier_out)
-from contracts_schema.types import Money, Quantity
 from servicekit.app import DB
 from servicekit.auth import Agency, CurrentUser, Supplier
 from servicekit.logging import bind_context
+from servicekit.types import Id, MoneyIn, Name, Page, PageSize, QuantityIn, line, paragraphs
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog stage-1 data 协议与入围"])
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Optional300 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
-CategoryCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^C\d{2,8}$")]
-Price = Annotated[Money, Field(gt=0, le=999999999.99)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Optional300 = line(300, min_length=0)
+CategoryCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^C[0-9]{2,8}$")]
+Price = Annotated[MoneyIn, Field(gt=0, le=999999999.99)]
+Reason = paragraphs(500)
 
 
 # ── request models ───────────────────────────────────────────────────────────────────────────────
@@ -37,7 +36,7 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)
 class TierIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    min_quantity: Quantity = Field(description="From this quantity on…")
+    min_quantity: QuantityIn = Field(description="From this quantity on…")
     unit_price: Price = Field(description="…the unit price is at most this")
 
 
@@ -47,9 +46,9 @@ class ServiceOfferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     category_code: CategoryCode
-    name: Text
-    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    name: Name
+    unit: line(20)
+    description: paragraphs(2000) = ""
     agreement_price: Price
     discount_tiers: Annotated[list[TierIn], Field(max_length=10)] = []
 
@@ -59,9 +58,9 @@ class ShortlistedSupplierIn(BaseModel):
 
     supplier_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$")] = Field(
         description="The supplier unit's org id (统一社会信用代码)")
-    name: Text
+    name: Name
     address: Optional300 = ""
-    contact_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    contact_name: line(100, min_length=0) = ""
     contact_phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\- ]{0,20}$")] = ""
     services: Annotated[list[ServiceOfferIn], Field(min_length=1, max_length=2000)]
 
@@ -72,20 +71,20 @@ class AgreementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agreement_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9\-]{3,60}$")]
-    name: Text
+    name: Name
     agency_address: Optional300 = ""
     category_code: CategoryCode = Field(description="The category the agreement covers; its services lie beneath it")
     valid_from: date
     valid_to: date = Field(description="Last day the agreement may be used (inclusive)")
     methods: Annotated[list[Literal["direct_selection", "secondary_bidding"]], Field(min_length=1, max_length=2)]
-    contract_template: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50000)]
+    contract_template: paragraphs(50000, min_length=1)
     suppliers: Annotated[list[ShortlistedSupplierIn], Field(min_length=1, max_length=200)]
 
 
 class ListingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    service_id: str
+    service_id: Id
     price: Price = Field(description="Listed unit price; never above the agreement price")
 
 
@@ -98,7 +97,7 @@ class ReasonIn(BaseModel):
 class RequiredReasonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: paragraphs(500, min_length=1)
 
 
 # ── the agency: publish, suspend, reinstate ──────────────────────────────────────────────────────
@@ -112,14 +111,14 @@ async def publish_agreement(body: AgreementIn, user: Agency, db: DB) -> Agreemen
 
 @router.post("/agreements/{agreement_id}/suppliers/{supplier_id}/suspend", response_model=SupplierOut,
              summary="Suspend a shortlisted supplier under the agreement (agency): it is no longer offered")
-async def suspend_supplier(agreement_id: str, supplier_id: str, body: RequiredReasonIn, user: Agency,
+async def suspend_supplier(agreement_id: Id, supplier_id: Id, body: RequiredReasonIn, user: Agency,
                            db: DB) -> SupplierOut:
     return supplier_out(await suppliers.suspend_supplier(db, user, agreement_id, supplier_id, body.reason))
 
 
 @router.post("/agreements/{agreement_id}/suppliers/{supplier_id}/reinstate", response_model=SupplierOut,
              summary="Lift a supplier's suspension under the agreement (agency)")
-async def reinstate_supplier(agreement_id: str, supplier_id: str, body: ReasonIn, user: Agency,
+async def reinstate_supplier(agreement_id: Id, supplier_id: Id, body: ReasonIn, user: Agency,
                              db: DB) -> SupplierOut:
     return supplier_out(await suppliers.reinstate_supplier(db, user, agreement_id, supplier_id, body.reason))
 
@@ -130,12 +129,12 @@ async def reinstate_supplier(agreement_id: str, supplier_id: str, body: ReasonIn
 @router.get("/agreements", response_model=AgreementPage, summary="Framework agreements, newest first")
 async def list_agreements(
     user: CurrentUser, db: DB,
-    category: Annotated[str | None, Query(pattern=r"^C\d{2,8}$",
+    category: Annotated[str | None, Query(pattern=r"^C[0-9]{2,8}$",
                                           description="Agreements covering this category or beneath it")] = None,
     status: Annotated[Literal["scheduled", "active", "expired"] | None, Query()] = None,
-    agreement_no: Annotated[str | None, Query(max_length=60)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    agreement_no: Annotated[line(60) | None, Query()] = None,
+    page: Page = 1,
+    page_size: PageSize = 20,
 ) -> AgreementPage:
     where = []
     if category:
@@ -152,7 +151,7 @@ async def list_agreements(
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementOut,
             summary="One agreement: validity, methods, contract template, suppliers and their prices")
-async def get_agreement(agreement_id: str, user: CurrentUser, db: DB) -> AgreementOut:
+async def get_agreement(agreement_id: Id, user: CurrentUser, db: DB) -> AgreementOut:
     bind_context(agreement_id=agreement_id)
     return agreement_out(await agreements.open_agreement(db, agreement_id))
 
@@ -163,13 +162,13 @@ async def get_agreement(agreement_id: str, user: CurrentUser, db: DB) -> Agreeme
 @router.post("/agreements/{agreement_id}/listings", response_model=OfferingOut,
              summary="上架: list one of your services under the agreement at a price ≤ the agreement price "
                      "(again: change the listed price)")
-async def list_service(agreement_id: str, body: ListingIn, user: Supplier, db: DB) -> OfferingOut:
+async def list_service(agreement_id: Id, body: ListingIn, user: Supplier, db: DB) -> OfferingOut:
     return offering_out(*await listings.list_service(db, user, agreement_id, body.service_id, body.price))
 
 
 @router.post("/agreements/{agreement_id}/listings/{service_id}/delist", response_model=OfferingOut,
              summary="下架: delist one of your services under the agreement")
-async def delist_service(agreement_id: str, service_id: str, body: ReasonIn, user: Supplier, db: DB) -> OfferingOut:
+async def delist_service(agreement_id: Id, service_id: Id, body: ReasonIn, user: Supplier, db: DB) -> OfferingOut:
     return offering_out(*await listings.delist_service(db, user, agreement_id, service_id, body.reason))
 
 

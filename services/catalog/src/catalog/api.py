@@ -21,6 +21,7 @@ from servicekit.auth import CurrentUser
 from servicekit.errors import Invalid, NotFound
 from servicekit.logging import bind_context
 from servicekit.queries import contains
+from servicekit.types import Id, Page, PageSize, line
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog 入围服务库"])
 
@@ -48,13 +49,13 @@ async def category_tree(user: CurrentUser, db: DB) -> CategoryTree:
             summary="入围服务库: services offered now, by category and keyword (substring, Chinese works)")
 async def search_services(
     user: CurrentUser, db: DB,
-    category: Annotated[str | None, Query(description="Category code; its sub-categories are included")] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Words that must all appear in the name, "
+    category: Annotated[line(20) | None, Query(description="Category code; its sub-categories are included")] = None,
+    q: Annotated[line(100, min_length=0) | None, Query(description="Words that must all appear in the name, "
                                                                "description or category name")] = None,
     sort: Annotated[Literal["price", "-price", "name", "category"], Query(
         description="price: lowest listed price first; -price: highest first")] = "category",
-    page: Annotated[int, Query(ge=1, le=10000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Page = 1,
+    page_size: PageSize = 20,
 ) -> ServicePage:
     where = [Service.offered]
     if category:
@@ -72,7 +73,7 @@ async def search_services(
 
 @router.get("/services/{service_id}", response_model=ServiceDetail,
             summary="One service: the agreements and suppliers offering it now, with their prices")
-async def get_service(service_id: str, user: CurrentUser, db: DB) -> ServiceDetail:
+async def get_service(service_id: Id, user: CurrentUser, db: DB) -> ServiceDetail:
     bind_context(service_id=service_id)
     today = domain.today_in_shanghai(utcnow())
     async with db.read() as session:
