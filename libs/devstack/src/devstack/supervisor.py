@@ -77,6 +77,14 @@ def _exited(watcher: Any, arbiter: Any, hook_name: str, **info: Any) -> bool:
 
 
 class _CircusLog(logging.Handler):
+    """circus's and its event loop's log lines, under the name circus; the loop's periodic check that
+    meets a stop under way (ConflictError, harmless) is left out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from circus.exc import ConflictError
+
+        return not (record.exc_info and isinstance(record.exc_info[1], ConflictError))
+
     def emit(self, record: logging.LogRecord) -> None:
         say("circus", self.format(record))
 
@@ -89,10 +97,10 @@ def run(processes: dict[str, tuple[list[str], dict[str, str]]], var: Path) -> No
 
     global _width
     _width = max(len(name) for name in (*processes, "devstack", "circus"))
-    circus_log = logging.getLogger("circus")
-    circus_log.handlers[:] = [_CircusLog()]
-    circus_log.setLevel(logging.INFO)
-    circus_log.propagate = False
+    for logger in (logging.getLogger("circus"), logging.getLogger("tornado")):
+        logger.handlers[:] = [_CircusLog()]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
     watchers = []
     for index, (name, (command, env)) in enumerate(processes.items()):
         colour = _COLOURS[index % len(_COLOURS)]
