@@ -27,7 +27,7 @@ from servicekit.app import DB
 from servicekit.auth import CurrentUser, Purchaser, Supplier
 from servicekit.errors import NotFound
 from servicekit.files import JPEG, PDF, PNG, Storage, download_response, read_upload
-from servicekit.types import ShanghaiTime
+from servicekit.types import Limit, Offset, ShanghaiTime, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["contracts 我的合同"])
 Password = Annotated[str, StringConstraints(min_length=6, max_length=128)]
@@ -111,14 +111,14 @@ class ContractPage(BaseModel):
 class SendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    supplementary_terms: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = Field(
+    supplementary_terms: paragraphs(5000) | None = Field(
         None, description="补充条款 (after a return, say): the document is rendered again with them")
 
 
 class ReturnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=1000)]
+    reason: paragraphs(1000, min_length=2)
 
 
 class ConfirmIn(BaseModel):
@@ -149,7 +149,7 @@ class EnrollIn(BaseModel):
 class RevokeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+    reason: paragraphs(500, min_length=2)
 
 
 class CertificateOut(BaseModel):
@@ -289,8 +289,8 @@ async def revoke_certificate(body: RevokeIn, user: CurrentUser, db: DB) -> Certi
 @router.get("/contracts", response_model=ContractPage, summary="我的合同: my unit's contracts, newest first")
 async def list_contracts(user: CurrentUser, db: DB,
                          status: Annotated[ContractStatus | None, Query(description="Filter by status code")] = None,
-                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                         offset: Annotated[int, Query(ge=0)] = 0) -> ContractPage:
+                         limit: Limit = 50,
+                         offset: Offset = 0) -> ContractPage:
     visible = visible_to(user)
     if visible is None:
         return ContractPage(items=[], total=0)

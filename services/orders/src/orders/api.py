@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,12 +24,12 @@ from servicekit.app import DB
 from servicekit.auth import CurrentUser, Purchaser, Supplier
 from servicekit.errors import NotFound
 from servicekit.files import Storage, download_response, read_upload
-from servicekit.types import ShanghaiTime
+from servicekit.types import Instant, Limit, MoneyIn, Offset, ShanghaiTime, line, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["orders 我的订单"])
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Text = paragraphs(1000, min_length=1)
+Short = line(100, min_length=0)
 
 
 # ---- response models -------------------------------------------------------------------------------
@@ -152,15 +152,15 @@ class LogisticsIn(BaseModel):
     kind: Literal["shipment", "service"] = "service"
     description: Text
     carrier: Short = ""
-    tracking_no: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
-    occurred_at: AwareDatetime | None = Field(None, description="When it happened; now when omitted")
+    tracking_no: line(60, min_length=0) = ""
+    occurred_at: Instant | None = Field(None, description="When it happened; now when omitted")
 
 
 class InvoiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     invoice_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z\-]{6,40}$")]
-    amount: Annotated[Money, Field(gt=0)]
+    amount: Annotated[MoneyIn, Field(gt=0)]
     issued_on: date
     file: UploadFile | None = None
 
@@ -169,13 +169,13 @@ class AcceptanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     file: UploadFile
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+    note: paragraphs(1000) = ""
 
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Annotated[Money, Field(gt=0)]
+    amount: Annotated[MoneyIn, Field(gt=0)]
     paid_on: date
     file: UploadFile
 
@@ -260,8 +260,8 @@ async def _show(db: DB, order: Order) -> OrderOut:
 @router.get("/orders", response_model=OrderPage, summary="我的订单: my unit's orders, newest first")
 async def list_orders(user: CurrentUser, db: DB,
                       status: Annotated[OrderStatus | None, Query(description="Filter by status code")] = None,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                      offset: Annotated[int, Query(ge=0)] = 0) -> OrderPage:
+                      limit: Limit = 50,
+                      offset: Offset = 0) -> OrderPage:
     visible = visible_to(user)
     if visible is None:
         return OrderPage(items=[], total=0)
