@@ -96,11 +96,12 @@ def health_router(service: Service) -> APIRouter:
 
     @router.get("/readyz", summary="Readiness: database, broker and relay are up")
     async def readyz(request: Request) -> JSONResponse:
-        checks = await service.readiness()
-        failing = [name for name, ok in checks.items() if not ok]
-        if failing:
-            return JSONResponse(error_body("not_ready", f"{service.name} 尚未就绪：{'、'.join(failing)}", checks),
-                                status_code=503)
+        report = await service.readiness()
+        checks = {name: problem is None for name, problem in report.items()}
+        problems = {name: problem for name, problem in report.items() if problem is not None}
+        if problems:
+            return JSONResponse(error_body("not_ready", f"{service.name} 尚未就绪：{'；'.join(problems.values())}",
+                                           {"checks": checks, "problems": problems}), status_code=503)
         return JSONResponse({"status": "ready", "service": service.name, "checks": checks})
 
     return router
