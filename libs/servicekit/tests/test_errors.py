@@ -100,3 +100,12 @@ async def test_a_domain_error_keeps_its_status_code_and_message(client) -> None:
     response = await client.post("/clash")
     assert (response.status_code, response.json()) == (
         409, {"error": {"code": "illegal_transition", "message": "计划已作废"}})
+
+
+def test_validation_details_give_each_field_its_reason_in_chinese():
+    from servicekit.errors import validation_details
+
+    details = validation_details([{"loc": ("body", "lines", 0, "quantity"), "msg": "Input should be greater than 0",
+                                   "type": "greater_than", "ctx": {"gt": 0}}])
+    assert details[0]["loc"] == ["body", "lines", 0, "quantity"] and details[0]["type"] == "greater_than"
+    assert "Input" not in details[0]["msg"] and details[0]["msg"]

@@ -129,6 +129,11 @@ def _reason(error: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ") or "取值不正确"
 
 
+def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each refused field with its reason in Chinese (`msg`), so a frontend can show it beside the field."""
+    return [{"loc": list(e.get("loc") or ()), "msg": _reason(e), "type": e.get("type")} for e in errors]
+
+
 def validation_message(errors: list[dict[str, Any]]) -> str:
     """One Chinese sentence naming each refused field and why (the first five), from pydantic's
     errors: `字段 budget_amount：须大于 0；字段 name：必填`. Query and path parameters are 参数."""

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts_schema.envelope import new_traceparent, trace_id_of
-from servicekit.errors import APIError, error_body, validation_message
+from servicekit.errors import APIError, error_body, validation_details, validation_message
 from servicekit.logging import _context
 
 log = logging.getLogger("servicekit.http")
@@ -39,8 +39,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
-        details = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errors]
-        return JSONResponse(error_body("validation_error", validation_message(errors), details),
+        return JSONResponse(error_body("validation_error", validation_message(errors), validation_details(errors)),
                             status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
