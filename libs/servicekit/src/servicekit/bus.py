@@ -150,6 +150,7 @@ class KafkaBus:
         self.commit_failures = RepeatCounter()
         self.topic_lost = False  # a commit was refused for an unknown topic or partition: BrokerWatch recovers
         self.recovering = False
+        self.lost_since: float | None = None  # when BrokerWatch found the consumer's topics lost
 
     def subscribe(self, dispatcher: Dispatcher, topics: list[str]) -> None:
         """Routes every record of `topics` through the dispatcher, in order, one at a time; commits
@@ -185,6 +186,7 @@ class KafkaBus:
                             n, error)
         else:
             self.commit_failures.reset()
+            self.topic_lost = False
 
     def consumer(self) -> AIOKafkaConsumer | None:
         return getattr(self.subscriber, "consumer", None) if self.subscriber is not None else None
@@ -194,7 +196,7 @@ class KafkaBus:
         if not self.subscribed_topics:
             return None
         consumer = self.consumer()
-        if self.recovering:
+        if self.recovering or self.lost_since is not None:
             return "事件消费者正在恢复（代理丢失了主题）"
         if consumer is None:
             return "事件消费者未启动"
@@ -203,6 +205,11 @@ class KafkaBus:
         if not consumer.assignment():
             return "事件消费者尚未分配到分区"
         return None
+
+    def consumer_covers(self) -> bool:
+        """The consumer is assigned partitions of every topic it subscribes to."""
+        consumer = self.consumer()
+        return consumer is not None and {tp.topic for tp in consumer.assignment()} >= set(self.subscribed_topics)
 
     async def restart_consumer(self) -> None:
         """A fresh consumer: it rejoins the group and reads from the committed offsets, or from the
@@ -294,14 +301,39 @@ class BrokerWatch:
             ends = await self._end_offsets([tp for tp in self.relay.positions.last if tp[0] in topics])
             lost |= self.relay.positions.lost_by_end_offsets(ends)
         consumer_lost = bool(self.bus.subscribed_topics) and (
-            self.bus.topic_lost or bool(missing & set(self.bus.subscribed_topics))
-            or (self.marker_seen and self.marker not in topics))
-        if missing or everything or lost or consumer_lost:
-            await self._recover(missing, everything, lost | (missing & set(self.produces)), consumer_lost)
+            bool(missing & set(self.bus.subscribed_topics)) or (self.marker_seen and self.marker not in topics))
+        if consumer_lost and self.bus.lost_since is None:
+            self.bus.lost_since = asyncio.get_running_loop().time()
+        if missing or everything or lost:
+            await self._recover(missing, everything, lost | (missing & set(self.produces)))
+        await self._heal_consumer()
         self.marker_seen = self.marker_seen or self.marker in topics or everything
         self.problem = None
 
-    async def _recover(self, missing: set[str], everything: bool, lost: set[str], consumer_lost: bool) -> None:
+    async def _heal_consumer(self) -> None:
+        """After its topics were lost the consumer rejoins the group by itself (the broker no longer
+        knows it) and, with no committed offsets, reads from the earliest record. Restart it when a
+        commit is refused for a partition the broker does not have although the topics exist again, or
+        when it is still not assigned every topic after two session timeouts."""
+        bus = self.bus
+        if not bus.subscribed_topics:
+            return
+        now = asyncio.get_running_loop().time()
+        if bus.lost_since is not None and bus.consumer_covers():
+            log.info("the consumer fetches again, %.1f s after its topics were lost", now - bus.lost_since)
+            bus.lost_since = None
+        stuck = bus.lost_since is not None and now - bus.lost_since > 2 * bus.session_timeout_ms / 1000
+        if bus.topic_lost or stuck:
+            log.warning("restarting the consumer: %s", "a commit was refused for an unknown partition"
+                        if bus.topic_lost else "not assigned every topic after two session timeouts")
+            bus.recovering = True
+            try:
+                await bus.restart_consumer()
+            finally:
+                bus.recovering = False
+            bus.lost_since = None
+
+    async def _recover(self, missing: set[str], everything: bool, lost: set[str]) -> None:
         started = asyncio.get_running_loop().time()
         if self.marker_seen or missing - {self.marker}:
             log.warning("the broker lost what it had (%s); rebuilding it from the outbox",
@@ -309,12 +341,7 @@ class BrokerWatch:
         self.problem = "消息代理丢失了数据，正在从发件箱恢复"
         await ensure_topics(self.bus.bootstrap, self.bus.topics_needed(self.produces), partitions=self.bus.partitions,
                             replication=self.bus.replication)
-        if consumer_lost:
-            self.bus.recovering = True
-            try:
-                await self.bus.restart_consumer()
-            finally:
-                self.bus.recovering = False
+        self.bus.topic_lost = False  # a commit refused before the topics were back says nothing now
         replayed = 0
         if self.relay is not None and (everything or lost):
             topics = None if everything else lost
@@ -323,8 +350,8 @@ class BrokerWatch:
             if everything:
                 await ensure_topics(self.bus.bootstrap, [self.marker], partitions=1, replication=self.bus.replication)
         self.recoveries += 1
-        log.info("broker rebuilt in %.1f s: %d outbox row(s) published again%s", asyncio.get_running_loop().time()
-                 - started, replayed, ", the consumer restarted" if consumer_lost else "")
+        log.info("broker rebuilt in %.1f s: %d outbox row(s) published again",
+                 asyncio.get_running_loop().time() - started, replayed)
 
     async def run(self, every: float = 1.0) -> None:
         try:
