@@ -8,8 +8,9 @@ run:  ## start the whole platform: broker, five services, gateway, demo data
 	@$(UV) sync --all-packages --quiet
 	@$(UV) run --no-sync devstack up
 
-test:  ## install what is missing, then run every test
+test:  ## install what is missing (uv, Python packages, the test browser), then run every test
 	@$(UV) sync --all-packages --quiet
+	@scripts/browser
 	@$(UV) run --no-sync ruff check --quiet .
 	@$(UV) run --no-sync pytest $(PYTEST_ARGS)
 

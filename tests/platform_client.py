@@ -1,5 +1,5 @@
-"""Helpers of the cross-service tests: a logged-in gateway client, waiting for an effect, and a
-white-box look into one service's database."""
+"""Helpers of the cross-service tests: a logged-in gateway client, waiting for an effect, a
+white-box look into one service's database, and the few reads the purchase walkthroughs share."""
 
 from __future__ import annotations
 
@@ -46,3 +46,33 @@ def query(stack: LocalStack, service: str, sql: str, **params: Any) -> list[sa.R
             await db.dispose()
 
     return asyncio.run(run())
+
+
+# --- what the purchase walkthroughs (manual 1.2, 1.3) read through the gateway ---------------------------
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    """The body of an answer that must have `status`."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def project_in(client: httpx.Client, project_id: str, *statuses: str) -> dict[str, Any] | None:
+    """The project as `client` sees it, once it is in one of `statuses` (else None: wait_for it)."""
+    project = ok(client.get(f"/api/v1/projects/{project_id}"))
+    return project if project["status"] in statuses else None
+
+
+def line_of(purchaser: httpx.Client, plan_id: str) -> dict[str, Any]:
+    """The first (only) line of a plan, with its reserved, consumed and spent amounts."""
+    return ok(purchaser.get(f"/api/v1/plans/{plan_id}"))["lines"][0]
+
+
+def find(client: httpx.Client, path: str, project_id: str) -> dict[str, Any] | None:
+    """The order or contract of a project among those `client` may list at `path`."""
+    return next((item for item in ok(client.get(path, params={"limit": 200}))["items"]
+                 if item["project_id"] == project_id), None)
+
+
+def pdf(name: str) -> dict[str, Any]:
+    """A small PDF upload (an invoice, an acceptance report, a payment voucher)."""
+    return {"file": (name, f"%PDF-1.4\n% {name}\n%%EOF\n".encode(), "application/pdf")}

@@ -24,7 +24,7 @@ from uuid import uuid4
 import pytest
 
 from devstack.walkthrough import Market, MarketSpec, await_read_model, new_plan, open_market, shanghai_today
-from platform_client import wait_for
+from platform_client import find, line_of, ok, pdf, project_in, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -59,30 +59,6 @@ def publish(purchaser, market: Market, supplier: str, plan: dict, quantity: str)
                                 "the plan and the listing reaching bidding")
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def project_in(client, project_id: str, status: str) -> dict[str, Any] | None:
-    project = client.get(f"/api/v1/projects/{project_id}").json()
-    return project if project["status"] == status else None
-
-
-def line_of(purchaser, plan_id: str) -> dict[str, Any]:
-    return purchaser.get(f"/api/v1/plans/{plan_id}").json()["lines"][0]
-
-
-def find(client, path: str, project_id: str) -> dict[str, Any] | None:
-    response = client.get(path, params={"limit": 200})
-    assert response.status_code == 200, response.text
-    return next((item for item in response.json()["items"] if item["project_id"] == project_id), None)
-
-
-def ok(response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def pdf(name: str) -> dict:
-    return {"file": (name, f"%PDF-1.4\n% {name}\n%%EOF\n".encode(), "application/pdf")}
 
 
 def test_direct_selection_from_the_library_to_payment(market, as_user, anonymous):
@@ -125,7 +101,7 @@ def test_direct_selection_from_the_library_to_payment(market, as_user, anonymous
     # ⑤ 查看项目: the purchaser's list, the chosen supplier's list; the other supplier sees nothing
     listed = {p["id"]: p for p in ok(purchaser.get("/api/v1/projects", params={"limit": 200}))["items"]}
     assert listed[pid]["status_label"] == "项目报价中"
-    assert pid in [p["id"] for p in ok(supplier.get("/api/v1/projects", params={"limit": 200}))["items"]]
+    assert [p["id"] for p in ok(supplier.get("/api/v1/projects", params={"limit": 200}))["items"]].count(pid) == 1
     seen = ok(supplier.get(f"/api/v1/projects/{pid}"))
     assert seen["status_label"] == "项目报价中" and seen["my_services"][0]["ceiling_amount"] == "72000.00"
     assert as_user("supplier-2").get(f"/api/v1/projects/{pid}").status_code == 404
@@ -158,7 +134,8 @@ def test_direct_selection_from_the_library_to_payment(market, as_user, anonymous
     order = wait_for(lambda: find(purchaser, "/api/v1/orders", pid), what="orders created the order")
     assert (contract["status_label"], contract["amount"], contract["filing_no"]) == ("待发送", "70000.00",
                                                                                   plan["filing_no"])
-    assert (order["status_label"], order["amount"], order["filing_no"]) == ("待签合同", "70000.00", plan["filing_no"])
+    assert (order["status_label"], order["amount"], order["filing_no"], order["supplier_id"]) == (
+        "待签合同", "70000.00", plan["filing_no"], supplier_org["org_id"])
     cid, oid = contract["id"], order["id"]
     assert ok(supplier.post(f"/api/v1/contracts/{cid}/send"))["status_label"] == "待确认"
     document = purchaser.get(f"/api/v1/contracts/{cid}/document")

@@ -31,7 +31,7 @@ import pytest
 
 from devstack.walkthrough import (Market, MarketSpec, await_read_model, new_plan, open_market, shanghai_today,
                                   wait_for_listings)
-from platform_client import wait_for
+from platform_client import find, line_of, ok, pdf, project_in, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -71,33 +71,9 @@ def save_draft(purchaser, market: Market, plan: dict, name: str = "门岗秩序�
     return response.json()
 
 
-def project_in(client, project_id: str, *statuses: str) -> dict[str, Any] | None:
-    project = client.get(f"/api/v1/projects/{project_id}").json()
-    return project if project["status"] in statuses else None
-
-
-def line_of(purchaser, plan_id: str) -> dict[str, Any]:
-    return purchaser.get(f"/api/v1/plans/{plan_id}").json()["lines"][0]
-
-
-def find(client, path: str, project_id: str) -> dict[str, Any] | None:
-    response = client.get(path, params={"limit": 200})
-    assert response.status_code == 200, response.text
-    return next((item for item in response.json()["items"] if item["project_id"] == project_id), None)
-
-
-def ok(response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
 def refused(response, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code, response.text
-
-
-def pdf(name: str) -> dict:
-    return {"file": (name, f"%PDF-1.4\n% {name}\n%%EOF\n".encode(), "application/pdf")}
 
 
 def test_secondary_bidding_from_draft_to_payment(market, as_user, anonymous):

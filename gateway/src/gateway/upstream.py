@@ -2,19 +2,30 @@
 
 aiohttp is the default; httpx is kept so bench/gateway_passthrough.py can compare both in one run
 (UPSTREAM_CLIENT=httpx). Each client maps its own errors to two outcomes the proxy answers for:
-the service cannot be reached (502) or did not answer in time (504)."""
+the service cannot be reached (502) or did not answer in time (504).
+
+A pooled (kept-alive) connection the service dropped — uvicorn closes one just after answering a 500 —
+fails the next request written to it before the service has read any of it. Such a request, of any
+method, is sent once more on a fresh connection: when it failed on a reused connection with a reset or
+close and before any answer, and its body can be sent again (none, or all of it kept: at most
+REPLAY_LIMIT bytes of a declared length, all read). A stream already partly sent, or a request that
+failed on a fresh connection (the service may have acted on it), is not sent again."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Protocol
 
 import aiohttp
 import httpx
 from yarl import URL
 
-RETRYABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+log = logging.getLogger("gateway.upstream")
+
+REPLAY_LIMIT = 64 * 1024
 
 
 class UpstreamError(Exception):
@@ -49,6 +60,53 @@ class UpstreamClient(Protocol):
                    body: AsyncIterator[bytes] | None) -> UpstreamResponse:
         """Returns once the status and headers have arrived; the body streams from `chunks()`."""
         ...
+
+
+class _Body:
+    """The caller's body on its way out. One of a declared length up to REPLAY_LIMIT is kept as it goes,
+    so a failed try can send it again once all of it was read; a stream (chunked) or a longer body cannot
+    be sent twice once its first chunk went out."""
+
+    def __init__(self, source: AsyncIterator[bytes] | None, headers: list[tuple[bytes, bytes]]) -> None:
+        self.source = source
+        declared = next((value for name, value in headers if name.lower() == b"content-length"), b"")
+        self.length = int(declared) if declared.isdigit() else None
+        self.kept: list[bytes] = []
+        self.size = 0
+        self.started = False
+
+    @property
+    def replayable(self) -> bool:
+        if self.source is None or not self.started:
+            return True
+        return self.length is not None and self.length <= REPLAY_LIMIT and self.size == self.length
+
+    def chunks(self) -> AsyncIterator[bytes] | None:
+        if self.source is None:
+            return None
+        return self._again() if self.started else self._first()
+
+    async def _first(self) -> AsyncIterator[bytes]:
+        self.started = True
+        async for chunk in self.source:
+            self.size += len(chunk)
+            if self.size <= REPLAY_LIMIT:
+                self.kept.append(chunk)
+            yield chunk
+
+    async def _again(self) -> AsyncIterator[bytes]:
+        for chunk in self.kept:
+            yield chunk
+
+
+def _try_again_or_raise(body: _Body, *, first_try: bool, reused: bool, url: str, exc: Exception) -> None:
+    """After a reset or close before any answer: returns when the request goes once more on a fresh
+    connection, else raises Unreachable."""
+    if first_try and reused and body.replayable:
+        log.info("a kept-alive connection to %s was dropped (%s): sending the request again on a fresh one",
+                 url.split("?", 1)[0], str(exc) or type(exc).__name__)
+        return
+    raise Unreachable(str(exc) or type(exc).__name__) from exc
 
 
 # ---------------------------------------------------------------------------------------------- aiohttp
@@ -88,43 +146,51 @@ class AiohttpClient:
                                              sock_read=timeout)
         self.pool_size = pool_size
         self.session: aiohttp.ClientSession | None = None
+        self.fresh: aiohttp.ClientSession | None = None  # a new connection for every request: the second try
 
     async def open(self) -> None:
         # keepalive_timeout below uvicorn's 5 s: the gateway drops an idle connection before the service
-        # does, so a request is never written to a connection the service is closing.
+        # does, so a request is seldom written to a connection the service is closing.
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=self.pool_size, keepalive_timeout=4,
                                          ttl_dns_cache=300)
-        self.session = aiohttp.ClientSession(
-            connector=connector, timeout=self.timeout, auto_decompress=False,
-            skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"))
+        reuse = aiohttp.TraceConfig()
+        reuse.on_connection_reuseconn.append(_mark_reused)
+        options = {"timeout": self.timeout, "auto_decompress": False,
+                   "skip_auto_headers": ("User-Agent", "Accept-Encoding", "Content-Type")}
+        self.session = aiohttp.ClientSession(connector=connector, trace_configs=[reuse], **options)
+        self.fresh = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True), **options)
 
     async def close(self) -> None:
-        if self.session:
-            await self.session.close()
-            self.session = None
+        for session in (self.session, self.fresh):
+            if session:
+                await session.close()
+        self.session = self.fresh = None
 
     async def send(self, method: str, url: str, headers: list[tuple[bytes, bytes]],
                    body: AsyncIterator[bytes] | None) -> _AiohttpResponse:
-        assert self.session is not None, "upstream client not opened"
+        assert self.session is not None and self.fresh is not None, "upstream client not opened"
         plain = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
         target = URL(url, encoded=True)
-        attempts = 2 if body is None and method in RETRYABLE_METHODS else 1
-        for attempt in range(attempts):
+        outgoing = _Body(body, headers)
+        for session in (self.session, self.fresh):
+            attempt = SimpleNamespace(reused=False)
             try:
-                response = await self.session.request(method, target, headers=plain, data=body,
-                                                       allow_redirects=False)
+                response = await session.request(method, target, headers=plain, data=outgoing.chunks(),
+                                                  allow_redirects=False, trace_request_ctx=attempt)
                 return _AiohttpResponse(response)
-            except aiohttp.ServerDisconnectedError as exc:
-                # A kept-alive connection the service closed as we reused it: safe to try once more
-                # when the request has no body and changes nothing.
-                if attempt + 1 < attempts:
-                    continue
-                raise Unreachable(str(exc) or "server disconnected") from exc
             except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
                 raise TimedOut(str(exc) or "timed out") from exc
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
+                    aiohttp.ClientConnectionResetError) as exc:
+                _try_again_or_raise(outgoing, first_try=session is self.session, reused=attempt.reused, url=url,
+                                    exc=exc)
             except aiohttp.ClientError as exc:
                 raise Unreachable(str(exc) or type(exc).__name__) from exc
         raise AssertionError("unreachable")
+
+
+async def _mark_reused(session: aiohttp.ClientSession, context: SimpleNamespace, params: object) -> None:
+    context.trace_request_ctx.reused = True
 
 
 # ------------------------------------------------------------------------------------------------ httpx
@@ -157,26 +223,43 @@ class HttpxClient:
         self.limits = httpx.Limits(max_connections=None, max_keepalive_connections=pool_size,
                                    keepalive_expiry=4)
         self.client: httpx.AsyncClient | None = None
+        self.fresh: httpx.AsyncClient | None = None  # keeps no connection: the second try
 
     async def open(self) -> None:
         self.client = httpx.AsyncClient(timeout=self.timeout, limits=self.limits, follow_redirects=False,
                                         trust_env=False)
+        self.fresh = httpx.AsyncClient(timeout=self.timeout, limits=httpx.Limits(max_keepalive_connections=0),
+                                       follow_redirects=False, trust_env=False)
 
     async def close(self) -> None:
-        if self.client:
-            await self.client.aclose()
-            self.client = None
+        for client in (self.client, self.fresh):
+            if client:
+                await client.aclose()
+        self.client = self.fresh = None
 
     async def send(self, method: str, url: str, headers: list[tuple[bytes, bytes]],
                    body: AsyncIterator[bytes] | None) -> _HttpxResponse:
-        assert self.client is not None, "upstream client not opened"
-        request = self.client.build_request(method, url, headers=headers, content=body)
-        try:
-            return _HttpxResponse(await self.client.send(request, stream=True))
-        except httpx.TimeoutException as exc:
-            raise TimedOut(str(exc) or type(exc).__name__) from exc
-        except httpx.HTTPError as exc:
-            raise Unreachable(str(exc) or type(exc).__name__) from exc
+        assert self.client is not None and self.fresh is not None, "upstream client not opened"
+        outgoing = _Body(body, headers)
+        for client in (self.client, self.fresh):
+            attempt = SimpleNamespace(connected=False)
+
+            async def trace(event: str, info: dict, attempt: SimpleNamespace = attempt) -> None:
+                if event.startswith("connection.connect_tcp."):  # else the pool gave a kept-alive connection
+                    attempt.connected = True
+
+            request = client.build_request(method, url, headers=headers, content=outgoing.chunks(),
+                                           extensions={"trace": trace})
+            try:
+                return _HttpxResponse(await client.send(request, stream=True))
+            except httpx.TimeoutException as exc:
+                raise TimedOut(str(exc) or type(exc).__name__) from exc
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                _try_again_or_raise(outgoing, first_try=client is self.client, reused=not attempt.connected, url=url,
+                                    exc=exc)
+            except httpx.HTTPError as exc:
+                raise Unreachable(str(exc) or type(exc).__name__) from exc
+        raise AssertionError("unreachable")
 
 
 def make_client(kind: str, *, timeout: float, connect_timeout: float, pool_size: int) -> UpstreamClient:

@@ -73,6 +73,8 @@ async def test_a_refused_body_names_each_field_and_why_in_chinese(client) -> Non
 async def test_a_missing_body_and_a_missing_field(client) -> None:
     missing = await client.post("/things", json={"lines": [{"budget": "1.00"}]})
     assert missing.json()["error"]["message"] == "字段 lines[0].name：必填"
+    bad_json = await client.post("/things", content=b'{"lines": [', headers={"content-type": "application/json"})
+    assert bad_json.json()["error"]["message"] == "请求体：不是有效的 JSON"
     no_body = await client.post("/things")
     assert no_body.json()["error"] == {"code": "validation_error", "message": "请求体：必填",
                                        "details": no_body.json()["error"]["details"]}
@@ -98,3 +100,12 @@ async def test_a_domain_error_keeps_its_status_code_and_message(client) -> None:
     response = await client.post("/clash")
     assert (response.status_code, response.json()) == (
         409, {"error": {"code": "illegal_transition", "message": "计划已作废"}})
+
+
+def test_validation_details_give_each_field_its_reason_in_chinese():
+    from servicekit.errors import validation_details
+
+    details = validation_details([{"loc": ("body", "lines", 0, "quantity"), "msg": "Input should be greater than 0",
+                                   "type": "greater_than", "ctx": {"gt": 0}}])
+    assert details[0]["loc"] == ["body", "lines", 0, "quantity"] and details[0]["type"] == "greater_than"
+    assert "Input" not in details[0]["msg"] and details[0]["msg"]

@@ -46,7 +46,7 @@ async def test_sums_in_sql_are_exact(engine):
 
 
 async def test_money_with_three_places_is_refused(engine):
-    with pytest.raises(sa.exc.StatementError, match="two decimal places"):
+    with pytest.raises(sa.exc.StatementError, match="至多两位小数"):
         async with engine.begin() as conn:
             await conn.execute(sa.insert(sample).values(id=99, amount=Decimal("1.005")))
 

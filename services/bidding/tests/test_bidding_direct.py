@@ -83,7 +83,7 @@ async def test_publish_refuses_an_expired_agreement_or_one_without_direct_select
     world.clock.set(world.clock.now.replace(year=2027))
     error = await world.error("POST", "/api/v1/projects/direct-selections", 422, json=fx.DIRECT,
                               headers=world.purchaser)
-    assert error["code"] == "agreement_not_valid" and "expired" in error["message"]
+    assert error["code"] == "agreement_not_valid" and "到期" in error["message"]
     world.clock.set(fx.T0)
     await world.feed(fx.agreement_published(agreement_id="AG-SB", methods=["secondary_bidding"]))
     error = await world.error("POST", "/api/v1/projects/direct-selections", 422, headers=world.purchaser,

@@ -5,6 +5,7 @@ and the announcement texts."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -173,13 +174,15 @@ class ProjectMachine(RuleBasedStateMachine):
             supplier = data.draw(st.sampled_from(sorted(self.quotes)))
             self.quote(supplier, data.draw(st.integers(1, 50)), data.draw(st.integers(0, 3)))
 
-    @rule(chance=st.integers(0, 7))
-    def decline(self, chance: int) -> None:
-        if chance:  # rarer than the other commands, so that more sequences reach a result
-            return
-        target = self.attempt(Command.DECLINE)
+    def rarely(self, chance: int, command: Command) -> None:
+        """An ending command, rarer than the others (one chance in eight), so that more sequences reach a result."""
+        target = None if chance else self.attempt(command)
         if target is not None:
             self.status = target
+
+    @rule(chance=st.integers(0, 7))
+    def decline(self, chance: int) -> None:
+        self.rarely(chance, Command.DECLINE)
 
     @rule(supplier=st.sampled_from("ABCD"))
     def suspend(self, supplier: str) -> None:
@@ -203,11 +206,7 @@ class ProjectMachine(RuleBasedStateMachine):
 
     @rule(chance=st.integers(0, 7))
     def terminate(self, chance: int) -> None:
-        if chance:  # rarer than the other commands, so that more sequences reach a result
-            return
-        target = self.attempt(Command.TERMINATE)
-        if target is not None:
-            self.status = target
+        self.rarely(chance, Command.TERMINATE)
 
     @invariant()
     def legal_state(self) -> None:
@@ -305,17 +304,17 @@ def test_the_duration_lies_within_the_bounds(duration, ok):
     if ok:
         domain.plan_window(T0, None, duration, BOUNDS)
     else:
-        with pytest.raises(Invalid, match="between 30 minute"):
+        with pytest.raises(Invalid, match="30 分钟"):
             domain.plan_window(T0, None, duration, BOUNDS)
 
 
 def test_the_window_includes_its_start_and_excludes_its_end():
     end = T0 + timedelta(hours=1)
-    with pytest.raises(Conflict, match="opens at"):
+    with pytest.raises(Conflict, match="竞价尚未开始"):
         domain.check_quote_time(T0 - timedelta(microseconds=1), T0, end)
     domain.check_quote_time(T0, T0, end)
     domain.check_quote_time(end - timedelta(microseconds=1), T0, end)
-    with pytest.raises(Conflict, match="closed at"):
+    with pytest.raises(Conflict, match="已于 .* 结束"):
         domain.check_quote_time(end, T0, end)
     domain.check_quote_time(end + timedelta(days=1), None, None)  # direct selection: no window
 
@@ -335,6 +334,54 @@ def test_ceiling_examples():
     assert domain.ceiling_amount(Decimal("0.03"), [], Decimal("0.5")) == Decimal("0.01")  # 0.015 → never up
     with pytest.raises(Invalid):
         domain.ceiling_amount(Decimal("1.00"), [], Decimal(0))
+
+
+@dataclass
+class _Project:
+    quantity: Decimal
+    price_limit: Decimal | None = None
+    ceiling_amount: Decimal | None = None
+    closed_at: datetime | None = None
+
+
+OFFER = domain.Offer("OF1", "SV1", "物业管理", "月", Decimal("29000.00"), domain.tiers_of(
+    [{"min_quantity": "12", "unit_price": "26100.00"}]))
+
+
+def test_one_ceiling_for_an_offer_on_a_project_bounded_by_the_price_limit_and_the_reservation():
+    assert domain.ceiling(OFFER, _Project(Decimal(11))) == Decimal("319000.00")
+    assert domain.ceiling(OFFER, _Project(Decimal(12))) == Decimal("313200.00")  # the tier
+    assert domain.ceiling(OFFER, _Project(Decimal(12), price_limit=Decimal("280000.00"))) == Decimal("280000.00")
+    assert domain.ceiling(OFFER, _Project(Decimal(12), ceiling_amount=Decimal("300000.00"))) == Decimal("300000.00")
+    cheaper = domain.Offer("OF2", "SV1", "物业管理", "月", Decimal("20000.00"))
+    assert domain.project_ceiling([OFFER, cheaper], _Project(Decimal(12))) == Decimal("313200.00")
+    assert domain.project_ceiling([OFFER, cheaper], _Project(Decimal(12), Decimal("250000.00"))) == Decimal("250000.00")
+
+
+def test_quotes_are_sealed_until_quoting_closed():
+    assert domain.sealed(_Project(Decimal(1)), T0)
+    assert not domain.sealed(_Project(Decimal(1), closed_at=T0), T0)
+
+
+@dataclass
+class _Quote:
+    id: str
+    supplier_id: str
+    amount: Decimal
+    quoted_at: datetime
+    seq: int
+    excluded_reason: str = ""
+
+
+def test_one_exclusion_rule_at_the_close_and_at_the_award():
+    a, b = _Quote("QA", "A", Decimal(10), T0, 1), _Quote("QB", "B", Decimal(20), T0, 2, "供应商资格已暂停：旧")
+    c = _Quote("QC", "C", Decimal(30), T0, 3)
+    assert domain.exclusions([a, b, c], {"A": "严重违约"}) == {"QA": "供应商资格已暂停：严重违约",
+                                                               "QB": "供应商资格已暂停：旧"}
+    undecided = domain.standing([a, b, c], {"A": "严重违约"}, Status.AWAITING)
+    assert undecided.ranked == [c] and [q.id for q, _ in undecided.excluded] == ["QA", "QB"]
+    decided = domain.standing([a, b, c], {"A": "严重违约"}, Status.SUCCEEDED)  # as it was decided
+    assert decided.ranked == [a, c] and [q.id for q, _ in decided.excluded] == ["QB"]
 
 
 @given(price=prices, tiers=tier_lists, quantity=quantities)
@@ -415,11 +462,11 @@ def test_agreement_problems():
     common = {"valid_from": date(2026, 1, 1), "valid_to": date(2026, 12, 31), "expired": False,
               "methods": ["direct_selection"]}
     assert domain.agreement_problem(**common, method=Method.DIRECT, today=date(2026, 12, 31)) is None
-    assert "expired" in domain.agreement_problem(**common, method=Method.DIRECT, today=date(2027, 1, 1))
-    assert "valid only from" in domain.agreement_problem(**common, method=Method.DIRECT, today=date(2025, 12, 31))
+    assert "到期" in domain.agreement_problem(**common, method=Method.DIRECT, today=date(2027, 1, 1))
+    assert "起才生效" in domain.agreement_problem(**common, method=Method.DIRECT, today=date(2025, 12, 31))
     assert "二次竞价" in domain.agreement_problem(**common, method=Method.SECONDARY, today=date(2026, 6, 1))
-    assert "expired" in domain.agreement_problem(**{**common, "expired": True}, method=Method.DIRECT,
-                                                 today=date(2026, 6, 1))
+    assert "到期" in domain.agreement_problem(**{**common, "expired": True}, method=Method.DIRECT,
+                                              today=date(2026, 6, 1))
 
 
 def test_agreement_validity_is_by_the_day_in_china():

@@ -5,6 +5,7 @@ termination."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -160,7 +161,7 @@ async def test_quotes_at_the_boundary_of_the_end(world, fx):
     await world.quote(project["id"], 2, "250000.00")  # the last instant of the window counts
     world.clock.set(ends)
     error = await world.quote(project["id"], 3, "240000.00", 409)  # the timer has not closed it yet
-    assert error["error"]["code"] == "window_closed" and "closed at" in error["error"]["message"]
+    assert error["error"]["code"] == "window_closed" and "竞价已于" in error["error"]["message"]
     assert (await world.project(project["id"]))["status"] == "quoting"
     assert await world.tick() == 1
     quotes = await world.ok("GET", f"/api/v1/projects/{project['id']}/quotes", headers=world.purchaser)
@@ -224,6 +225,27 @@ async def test_ceilings_apply_per_supplier_and_under_the_price_limit(world, fx):
     assert quote["service_id"] == "SV-CLEANING"
     await world.quote(pid, 2, "1.001", 422)
     await world.quote(pid, 2, "0", 422)
+
+
+async def test_the_award_checks_the_quote_against_the_same_ceiling_as_the_quote_price_limit_included(world, fx):
+    """The award checks the winning quote again with the one ceiling rule of the quote (domain.ceiling):
+    the purchaser's price limit counts there too, not only the agreement price. The limit cannot change
+    once published, so the test lowers it in the database to reach that check."""
+    from bidding.store import Project
+
+    project = await world.quoting(price_limit="280000.00")
+    pid = project["id"]
+    await world.quote(pid, 3, "280000.00")  # at the limit; its agreement ceiling is 291600.00
+    world.clock.set(at(project, "ends_at"))
+    await world.tick()
+    async with world.service.db.transaction() as session:
+        stored = await session.get(Project, pid)
+        stored.price_limit = Decimal("279999.99")
+        session.add(stored)
+    error = await world.error("POST", f"/api/v1/projects/{pid}/confirm-result", 409, headers=world.purchaser)
+    assert error["code"] == "above_ceiling" and "279999.99" in error["message"]
+    assert (await world.project(pid))["status"] == "awaiting_confirmation"
+    assert await world.events("ResultConfirmed") == []
 
 
 async def test_close_without_a_valid_quote_fails_the_project(world, fx):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from contracts import seals
+from contracts import ca as authority
+from contracts import signing
 from contracts.store import ContractFile, Seal
 
 
@@ -27,7 +28,7 @@ async def test_result_confirmed_drafts_one_contract_with_its_document(contracts_
     document = await w.get(detail["document_url"], purchaser)
     assert document.status_code == 200 and document.headers["content-type"] == "application/pdf"
     assert document.content.startswith(b"%PDF-") and b"STSong-Light" in document.content
-    assert seals.sha256_hex(document.content) == detail["document"]["sha256"]
+    assert signing.sha256_hex(document.content) == detail["document"]["sha256"]
 
     drafted = await w.events("ContractDrafted", cid)
     assert len(drafted) == 1 and drafted[0]["document_sha256"] == detail["document"]["sha256"]
@@ -35,6 +36,31 @@ async def test_result_confirmed_drafts_one_contract_with_its_document(contracts_
     replay = w.result(purchaser, supplier, project_id=contract["project_id"])
     await w.service.dispatch(replay)
     assert (await w.get("/api/v1/contracts", purchaser)).json()["total"] == 1
+
+
+async def test_a_drafting_that_fails_and_is_retried_leaves_one_document_and_no_orphan(contracts_world, monkeypatch):
+    from contracts import workflow
+
+    w = contracts_world
+    files = w.var_dir / "files" / "contracts"
+    before = {p for p in files.rglob("*") if p.is_file()}
+    real_emit, failures = workflow.emit, []
+
+    async def emit_failing_twice(session, event):
+        if len(failures) < 2:  # after the document is stored: the attempt's transaction rolls back
+            failures.append(event)
+            raise RuntimeError("the broker's outbox row could not be written")
+        await real_emit(session, event)
+
+    monkeypatch.setattr(workflow, "emit", emit_failing_twice)
+    contract, purchaser, supplier = await w.drafted()
+    assert len(failures) == 2
+    detail = (await w.get(f"/api/v1/contracts/{contract['id']}", supplier)).json()
+    added = {p for p in files.rglob("*") if p.is_file()} - before
+    assert [p.relative_to(files).parts[:2] for p in added] == [(contract["id"], "document")]
+    assert signing.sha256_hex(added.pop().read_bytes()) == detail["document"]["sha256"]
+    numbers = [c["contract_no"] for c in (await w.get("/api/v1/contracts", purchaser)).json()["items"]]
+    assert numbers == [detail["contract_no"]]
 
 
 async def test_each_side_sees_only_its_own_contracts(contracts_world):
@@ -131,7 +157,7 @@ async def test_ca_seal_flow_to_the_contract_in_force(contracts_world):
     original = await w.get(f"/api/v1/contracts/{cid}/document", purchaser, params={"original": "true"})
     assert sealed_pdf.content != original.content and sealed_pdf.content.count(b"/Type /Page\n") > \
         original.content.count(b"/Type /Page\n")
-    assert seals.sha256_hex(original.content) == body["document"]["sha256"]
+    assert signing.sha256_hex(original.content) == body["document"]["sha256"]
     again = await w.post(f"/api/v1/contracts/{cid}/seal", purchaser, json={"ca_password": "ca12345"})
     assert again.status_code == 409
 
@@ -171,7 +197,7 @@ async def test_wrong_ca_password_changes_nothing_and_repeated_ones_lock_the_seal
     for left in (2, 1):
         wrong = await w.post(f"/api/v1/contracts/{cid}/seal", supplier, json={"ca_password": "ca12345"})
         assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_ca_password"
-        assert f"{left} more wrong" in wrong.json()["error"]["message"]
+        assert f"再输错 {left} 次" in wrong.json()["error"]["message"]
         assert await status_of(w, cid, supplier) == "confirmed"
     locking = await w.post(f"/api/v1/contracts/{cid}/seal", supplier, json={"ca_password": "nope-nope"})
     assert locking.status_code == 423 and locking.json()["error"]["code"] == "seal_locked"
@@ -210,15 +236,15 @@ async def test_verification_names_a_changed_document(contracts_world):
 async def test_verification_names_a_foreign_certificate(contracts_world):
     w = contracts_world
     cid, purchaser, supplier = await w.sealed()
-    rogue = seals.create_ca("Rogue CA")
-    forged = seals.enroll(rogue, org_id=supplier.party.org_id, org_name=supplier.party.name, password="x" * 8,
+    rogue = authority.create_ca("Rogue CA")
+    forged = authority.enroll(rogue, org_id=supplier.party.org_id, org_name=supplier.party.name, password="x" * 8,
                           days=30, kdf_n=2 ** 12)
     async with w.service.db.transaction() as session:
         seal = (await session.exec(sa.select(Seal).where(Seal.contract_id == cid, Seal.seq == 1))).first()[0]
-        key = seals.unlock(forged.encrypted_key_pem, forged.kdf_salt, forged.kdf_n, "x" * 8)
+        key = authority.unlock(forged.encrypted_key_pem, forged.kdf_salt, forged.kdf_n, "x" * 8)
         statement = seal.statement.replace(seal.certificate_serial, forged.serial)
         seal.certificate_pem, seal.certificate_serial = forged.certificate_pem, forged.serial
-        seal.statement, seal.signature = statement, seals.sign(key, statement.encode())
+        seal.statement, seal.signature = statement, signing.sign(key, statement.encode())
         session.add(seal)
     result = (await w.get(f"/api/v1/contracts/{cid}/verification", purchaser)).json()
     assert result["valid"] is False

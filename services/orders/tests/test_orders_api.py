@@ -242,3 +242,32 @@ async def test_older_contract_events_do_not_roll_progress_back(orders_world, ord
     await w.service.dispatch(late, order_events.envelope_for(late, 2))
     after = (await w.client.get(f"/api/v1/orders/{order['id']}", headers=w.purchaser_a)).json()
     assert after["status"] == "contracted" and after["contract"]["status"] == "purchaser_sealed"
+
+
+def contract_drafted(project_id: str, sign_due_on):
+    from contracts_schema.events.contracts import ContractDrafted
+    from contracts_schema.types import utcnow
+
+    return ContractDrafted(contract_id=f"CT{project_id}", contract_no="HT2026000001", project_id=project_id,
+                           purchaser_org_id="11430000006100011A", supplier_id="91430100MA4L1A0011",
+                           amount=Decimal("300000.00"), sign_due_on=sign_due_on, drafted_at=utcnow())
+
+
+async def test_the_signing_deadline_is_the_contracts_whichever_event_comes_first(orders_world, order_events):
+    from datetime import date
+
+    w = orders_world
+    order = await w.new_order()  # before ContractDrafted: the award + CONTRACT_SIGN_DAYS stands in
+    drafted = contract_drafted(order["project_id"], date(2027, 3, 1))
+    await w.service.dispatch(drafted, order_events.envelope_for(drafted, 1))
+    after = (await w.client.get(f"/api/v1/orders/{order['id']}", headers=w.purchaser_a)).json()
+    assert after["deadlines"][0] == {"name": "contract_signing", "due_on": "2027-03-01", "done_on": None,
+                                     "overdue": False}
+
+    event = order_events.result_confirmed()  # ContractDrafted before the order: the order starts with it
+    early = contract_drafted(event.project_id, date(2027, 4, 2))
+    await w.service.dispatch(early, order_events.envelope_for(early, 1))
+    created = await w.new_order(project_id=event.project_id)
+    assert created["deadlines"][0]["due_on"] == "2027-04-02"
+    published = [b for _, b in await outbox_events(w.service.db, "OrderCreated") if b["project_id"] == event.project_id]
+    assert [b["contract_due_on"] for b in published] == ["2027-04-02"]

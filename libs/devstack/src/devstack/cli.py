@@ -1,8 +1,10 @@
 """`devstack up`: the whole platform on this machine (what `make run` does).
 
-Starts the Tansu broker (unless KAFKA_BOOTSTRAP_SERVERS names one), the five services and the gateway
-as processes under honcho, SQLite stores under var/, waits until each answers /readyz, seeds the demo
-data through the gateway, prints the URL and the demo accounts. Ctrl-C stops everything."""
+Starts the Tansu broker (unless KAFKA_BOOTSTRAP_SERVERS names one), the five services, the gateway and
+the console as processes under circus (supervisor.py: a crashed process is restarted alone), SQLite
+stores under var/, waits until each answers /readyz, seeds the demo data through the gateway, prints the
+URL and the demo accounts. Ctrl-C stops everything; `devstack status`, `devstack restart NAME` and
+`devstack stop` act on the running set."""
 
 from __future__ import annotations
 
@@ -10,15 +12,15 @@ import argparse
 import datetime
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
-from honcho.manager import Manager
-from honcho.printer import Message
 
+from devstack import supervisor
 from devstack.broker import port_open, tansu_command, wait_for_port
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import ALL, GATEWAY, SERVICES, WEB, WITH_DATABASE, process_env
@@ -61,13 +63,13 @@ def banner(gateway_url: str, seeded: str) -> str:
 class _Watcher(threading.Thread):
     """Waits for every process to be ready, seeds the demo data, prints the banner."""
 
-    def __init__(self, manager: Manager, urls: dict[str, str], broker_port: int | None, timeout: float) -> None:
+    def __init__(self, urls: dict[str, str], broker_port: int | None, timeout: float) -> None:
         super().__init__(daemon=True)
-        self.manager, self.urls, self.broker_port, self.timeout = manager, urls, broker_port, timeout
+        self.urls, self.broker_port, self.timeout = urls, broker_port, timeout
+        self.failed = False
 
     def say(self, text: str) -> None:
-        self.manager.events.put(Message(type="line", data=text if text.endswith("\n") else text + "\n",
-                                        time=datetime.datetime.now(), name="devstack", colour=None))
+        supervisor.say("devstack", text)
 
     def run(self) -> None:
         try:
@@ -92,6 +94,7 @@ class _Watcher(threading.Thread):
             self.say(banner(self.urls[GATEWAY.name], seeded))
         except Exception as exc:  # noqa: BLE001
             self.say(f"startup failed: {exc}; stopping")
+            self.failed = True
             os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -113,19 +116,42 @@ def up(args: argparse.Namespace) -> int:
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     service_urls = {spec.name: urls[spec.name] for spec in (*SERVICES, GATEWAY, WEB)}
 
-    manager = Manager()
+    processes: dict[str, tuple[list[str], dict[str, str]]] = {}
     if broker_port:
-        manager.add_process("broker", " ".join(tansu_command(broker_port)) + " --silent")
+        processes["broker"] = ([*tansu_command(broker_port), "--silent"], dict(os.environ))
     for spec in ALL:
         env = {**os.environ, **process_env(
             spec, port=ports[spec.name], bootstrap=bootstrap,
             database_url=f"sqlite:///{var / (spec.name + '.db')}" if spec.name in WITH_DATABASE else "",
             var_dir=var, public_key=public_key, private_key=private_key, service_urls=service_urls,
             log_format="text", extra={"STARTUP_TIMEOUT": "30", "DEMO_ACCOUNTS": "true", **EMBEDDED_DEFAULTS})}
-        manager.add_process(spec.name, f"{sys.executable} -m {spec.module}", env=env)
-    _Watcher(manager, urls, broker_port, timeout=args.timeout).start()
-    manager.loop()
-    return manager.returncode or 0
+        processes[spec.name] = ([sys.executable, "-m", spec.module], env)
+    watcher = _Watcher(urls, broker_port, timeout=args.timeout)
+    watcher.start()
+    supervisor.run(processes, var)
+    return 1 if watcher.failed else 0
+
+
+def status(args: argparse.Namespace) -> int:
+    """Each process of the running platform: state, pid, uptime."""
+    print(f"{'NAME':<10} {'STATE':<8} {'PID':>7}  UPTIME")
+    for row in supervisor.status(Path(args.var)):
+        uptime = str(datetime.timedelta(seconds=int(row["uptime"]))) if row["uptime"] is not None else "-"
+        print(f"{row['name']:<10} {row['state']:<8} {row['pid'] or '-':>7}  {uptime}")
+    return 0
+
+
+def restart(args: argparse.Namespace) -> int:
+    for name in args.names:
+        supervisor.restart(Path(args.var), name)
+        print(f"{name} restarted")
+    return 0
+
+
+def stop(args: argparse.Namespace) -> int:
+    supervisor.stop(Path(args.var))
+    print("stopped")
+    return 0
 
 
 def keys(args: argparse.Namespace) -> int:
@@ -133,19 +159,8 @@ def keys(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     private, public = ensure_jwt_keys(folder)
     print(f"token signing key: {private}\npublic key (services verify with it): {public}")
-    ca_cert, ca_key = folder / "ca.cert.pem", folder / "ca.key.pem"
-    if not ca_cert.exists():
-        from cryptography.hazmat.primitives import serialization
-
-        from contracts.seals import create_ca
-
-        ca = create_ca("湖南省政府采购平台电子签章CA")
-        ca_key.write_bytes(ca.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                serialization.NoEncryption()))
-        ca_key.chmod(0o600)
-        ca_cert.write_text(ca.pem())
-    print(f"platform seal CA: {ca_cert} (key {ca_key}); keep the key safe: every seal chains to it")
-    return 0
+    # The contracts service's public entry point makes the CA (devstack imports no service code).
+    return subprocess.run([sys.executable, "-m", "contracts.ca", str(folder)], check=False).returncode
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -162,6 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--var", default="var", help="folder for the SQLite stores, keys and files (default: var)")
     p_up.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for readiness")
     p_up.set_defaults(func=up)
+    p_status = sub.add_parser("status", help="each process of the running platform: state, pid, uptime")
+    p_restart = sub.add_parser("restart", help="restart one process (or several) of the running platform")
+    p_restart.add_argument("names", nargs="+", metavar="NAME", help=f"broker, {', '.join(s.name for s in ALL)}")
+    p_stop = sub.add_parser("stop", help="stop the running platform (every process)")
+    for p, func in ((p_status, status), (p_restart, restart), (p_stop, stop)):
+        p.add_argument("--var", default="var", help="the folder `devstack up` was given (default: var)")
+        p.set_defaults(func=func)
     p_keys = sub.add_parser("keys", help="make the gateway's token key pair (docker-compose secrets)")
     p_keys.add_argument("folder", nargs="?", default="deploy/secrets")
     p_keys.set_defaults(func=keys)
@@ -174,7 +196,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop before publishing when the platform's shortest window is longer (default: 120)")
     p_demo.set_defaults(func=demo)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (supervisor.NotRunning, supervisor.Refused) as exc:
+        print(f"devstack: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

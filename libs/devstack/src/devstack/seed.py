@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from devstack.walkthrough import DEMO_PASSWORD
+
 Progress = Callable[[str], None]
 
 
@@ -97,6 +99,14 @@ class _Gateway:
         self.http = httpx.Client(base_url=url, timeout=30)
         self.password = password
         self.tokens: dict[str, str] = {}
+        self.units: dict[str, dict[str, Any]] = {}
+
+    def unit(self, user: str) -> dict[str, Any]:
+        """The unit of a demo account as the gateway has it (GET /api/v1/me: org_id, org_name,
+        org_address, org_contact_name, org_contact_phone)."""
+        if user not in self.units:
+            self.units[user] = self.call(user, "GET", "/api/v1/me")
+        return self.units[user]
 
     def call(self, user: str, method: str, path: str, **kwargs: Any) -> Any:
         if user not in self.tokens:
@@ -117,18 +127,17 @@ class _Gateway:
             raise RuntimeError(f"demo data: {what} failed ({response.status_code}): {message}")
 
 
-def seed_demo(gateway_url: str, progress: Progress = print) -> str:
-    """Seeds what is missing and says, in one line, what is there."""
-    from gateway import demo
-
+def seed_demo(gateway_url: str, progress: Progress = print, *, password: str = DEMO_PASSWORD) -> str:
+    """Seeds what is missing and says, in one line, what is there. Only through the gateway's API:
+    the demo accounts' units (names, addresses, contacts) are read from GET /api/v1/me."""
     year = date.today().year
-    gw = _Gateway(gateway_url, demo.DEMO_PASSWORD)
+    gw = _Gateway(gateway_url, password)
     try:
         created = {"agreements": 0, "listings": 0, "plans": 0}
-        agreements = [_agreement(gw, spec, year, demo, created, progress) for spec in AGREEMENTS]
-        listed = sum(_list_services(gw, agreement, spec, demo, created)
+        agreements = [_agreement(gw, spec, year, created, progress) for spec in AGREEMENTS]
+        listed = sum(_list_services(gw, agreement, spec, created)
                      for agreement, spec in zip(agreements, AGREEMENTS))
-        plans = {user: [_plan(gw, user, spec, year, demo, created, progress) for spec in specs]
+        plans = {user: [_plan(gw, user, spec, year, created, progress) for spec in specs]
                  for user, specs in PLANS.items()}
     finally:
         gw.http.close()
@@ -141,7 +150,7 @@ def seed_demo(gateway_url: str, progress: Progress = print) -> str:
             f"new this start: {new}")
 
 
-def _agreement(gw: _Gateway, spec: dict[str, Any], year: int, demo: Any, created: dict[str, int],
+def _agreement(gw: _Gateway, spec: dict[str, Any], year: int, created: dict[str, int],
                progress: Progress) -> dict[str, Any]:
     number = f"HNKJ-{year}-{spec['number']}"
     found = gw.call("agency", "GET", "/api/v1/catalog/agreements", params={"agreement_no": number})["items"]
@@ -149,10 +158,11 @@ def _agreement(gw: _Gateway, spec: dict[str, Any], year: int, demo: Any, created
         return gw.call("agency", "GET", f"/api/v1/catalog/agreements/{found[0]['id']}")
     suppliers = []
     for n, services in spec["suppliers"].items():
-        org = demo.SUPPLIERS[n - 1]
-        suppliers.append({"supplier_id": org.org_id, "name": org.name, "address": org.address,
-                          "contact_name": org.contact_name, "contact_phone": org.contact_phone, "services": services})
-    body = {"agreement_no": number, "name": spec["name"], "agency_address": demo.AGENCY.address,
+        org = gw.unit(f"supplier-{n}")
+        suppliers.append({"supplier_id": org["org_id"], "name": org["org_name"], "address": org["org_address"],
+                          "contact_name": org["org_contact_name"], "contact_phone": org["org_contact_phone"],
+                          "services": services})
+    body = {"agreement_no": number, "name": spec["name"], "agency_address": gw.unit("agency")["org_address"],
             "category_code": spec["category_code"], "valid_from": str(date(year, 1, 1)),
             "valid_to": str(date(year + 1, 12, 31)), "methods": spec["methods"],
             "contract_template": CONTRACT_TEMPLATE % {"standard": spec["standard"]},
@@ -162,11 +172,10 @@ def _agreement(gw: _Gateway, spec: dict[str, Any], year: int, demo: Any, created
     return gw.call("agency", "POST", "/api/v1/catalog/agreements", json=body)
 
 
-def _list_services(gw: _Gateway, agreement: dict[str, Any], spec: dict[str, Any], demo: Any,
-                   created: dict[str, int]) -> int:
+def _list_services(gw: _Gateway, agreement: dict[str, Any], spec: dict[str, Any], created: dict[str, int]) -> int:
     listed = 0
     for n in spec["suppliers"]:
-        supplier_id = demo.SUPPLIERS[n - 1].org_id
+        supplier_id = gw.unit(f"supplier-{n}")["org_id"]
         for offering in agreement["offerings"]:
             if offering["supplier_id"] != supplier_id:
                 continue
@@ -179,16 +188,17 @@ def _list_services(gw: _Gateway, agreement: dict[str, Any], spec: dict[str, Any]
     return listed
 
 
-def _plan(gw: _Gateway, user: str, spec: dict[str, Any], year: int, demo: Any, created: dict[str, int],
+def _plan(gw: _Gateway, user: str, spec: dict[str, Any], year: int, created: dict[str, int],
           progress: Progress) -> dict[str, Any]:
     name = spec["name"].format(year=year)
     found = [p for p in gw.call(user, "GET", "/api/v1/plans", params={"q": name, "year": year})["items"]
              if p["name"] == name]
     if found:
         return found[0]
-    org = demo.ORG_BY_ID[next(u.org_id for u in demo.USERS if u.username == user)]
+    org = gw.unit(user)
     body = {"name": name, "year": year, "filing_no": f"湘财采备〔{year}〕{spec['filing']}", "funding_source": "财政拨款",
-            "contact_name": org.contact_name, "contact_phone": org.contact_phone, "purchaser_address": org.address,
+            "contact_name": org["org_contact_name"], "contact_phone": org["org_contact_phone"],
+            "purchaser_address": org["org_address"],
             "lines": [{"category_code": c, "item_name": item, "quantity": q, "unit": unit, "budget_amount": budget,
                        "requirements": req} for c, item, q, unit, budget, req in spec["lines"]]}
     progress(f"demo data: {user} enters plan {name}")

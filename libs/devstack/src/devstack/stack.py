@@ -1,6 +1,6 @@
 """The process set of the platform and how each process is configured.
 
-`make run` runs it under honcho (see cli.py); the cross-service tests and the benchmarks start it
+`make run` runs it under circus (see supervisor.py); the cross-service tests and the benchmarks start it
 with `LocalStack`, which can also kill and restart one service (crash tests)."""
 
 from __future__ import annotations
@@ -71,6 +71,11 @@ def process_env(spec: ProcessSpec, *, port: int, database_url: str, bootstrap: s
     return env
 
 
+# Seconds a process may take to answer /readyz: about 20 s on a quiet 2-core machine, several times that
+# when the machine is busy (STACK_START_TIMEOUT overrides).
+START_TIMEOUT = float(os.environ.get("STACK_START_TIMEOUT", "180"))
+
+
 @dataclass
 class LocalStack:
     """Every service and the gateway as real processes, on free ports, for tests and benchmarks."""
@@ -112,14 +117,14 @@ class LocalStack:
         if wait:
             self.wait_ready(name)
 
-    def start_all(self, timeout: float = 60.0) -> LocalStack:
+    def start_all(self, timeout: float = START_TIMEOUT) -> LocalStack:
         for name in self.names:
             self.start(name, wait=False)
         for name in self.names:
             self.wait_ready(name, timeout)
         return self
 
-    def wait_ready(self, name: str, timeout: float = 60.0) -> None:
+    def wait_ready(self, name: str, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
         while True:
             process = self.processes[name]

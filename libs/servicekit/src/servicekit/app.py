@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -20,12 +21,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from contracts_schema.envelope import Envelope
 from contracts_schema.events import Event
 from servicekit.auth import TokenVerifier
-from servicekit.bus import KafkaBus
+from servicekit.bus import BrokerWatch, KafkaBus
 from servicekit.db import Database
 from servicekit.http import RequestContextMiddleware, health_router, install_error_handlers
 from servicekit.inbox import Dispatcher, EventHandlers, Outcome
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import ServiceSettings
+from servicekit.tasks import periodic
 
 log = logging.getLogger("servicekit.app")
 
@@ -55,12 +57,16 @@ class Service:
                                 session_timeout_ms=settings.kafka_session_timeout_ms,
                                 fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
             self.relay = OutboxRelay(self.db, metadata, self.bus.publish, poll_interval=settings.outbox_poll_interval,
-                                     batch_size=settings.outbox_batch_size, lock_name=f"{name}.outbox")
+                                     batch_size=settings.outbox_batch_size, lock_name=f"{name}.outbox",
+                                     retention=timedelta(days=settings.outbox_retention_days))
         self.dispatcher = Dispatcher(name, self.db, self.handlers,
                                      dead_letter=self.bus.dead_letter if self.bus else None,
                                      max_attempts=settings.consumer_max_attempts, backoff=settings.consumer_backoff)
         if self.bus and self.handlers:
             self.bus.subscribe(self.dispatcher, self.handlers.topics())
+        self.watch: BrokerWatch | None = None
+        if self.bus:
+            self.watch = BrokerWatch(self.bus, self.relay if settings.outbox_relay_enabled else None, self.produces)
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = False
 
@@ -89,8 +95,12 @@ class Service:
             await hook(self)
         if self.bus:
             await self.bus.start(self.produces, timeout=self.settings.startup_timeout)
+            assert self.watch is not None
+            self._spawn(self.watch.run(every=self.settings.broker_check_interval), "broker watch")
             if self.relay and self.settings.outbox_relay_enabled:
                 self._spawn(self.relay.run(), "outbox relay")
+                relay = self.relay
+                self._spawn(periodic(relay.prune, every=3600, name="outbox retention", log=log), "outbox retention")
         for task in self.background:
             self._spawn(task(self), getattr(task, "__name__", "background task"))
         self.ready = True
@@ -119,16 +129,23 @@ class Service:
                 raise
         self._tasks.append(asyncio.create_task(guarded(), name=name))
 
-    async def readiness(self) -> dict[str, bool]:
-        checks: dict[str, bool] = {"started": self.ready}
+    async def readiness(self) -> dict[str, str | None]:
+        """Every check of /readyz: None when it passes, else what is wrong, in Chinese."""
+        checks: dict[str, str | None] = {"started": None if self.ready else "服务尚未启动完成"}
         try:
             await self.db.ping()
-            checks["database"] = True
+            checks["database"] = None
         except Exception:  # noqa: BLE001
-            checks["database"] = False
+            checks["database"] = "数据库无法连接"
         if self.bus:
-            checks["broker"] = await self.bus.ping()
-        checks["tasks"] = all(not t.done() for t in self._tasks)
+            # what the broker watch saw at most a second ago: /readyz never waits for a broker away
+            checks["broker"] = self.watch.problem if self.watch else None
+            if self.handlers:
+                checks["consumer"] = self.bus.consumer_problem()
+            if self.watch and self.watch.relay is not None:
+                relay_error = self.watch.problem or self.watch.relay.publish_error
+                checks["relay"] = f"发件箱无法发布事件：{relay_error}" if relay_error else None
+        checks["tasks"] = None if all(not t.done() for t in self._tasks) else "后台任务已停止"
         return checks
 
     async def dispatch(self, event: Event, envelope: Envelope | None = None, *, topic: str | None = None) -> Outcome:

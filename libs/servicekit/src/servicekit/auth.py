@@ -9,13 +9,15 @@ and the role; every service verifies them with the gateway's public key and neve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import jwt
 from fastapi import Depends, Request
 
-from servicekit.errors import Forbidden, Unauthorized
+from servicekit.errors import Forbidden, NotFound, Unauthorized
 from servicekit.logging import bind_context
+
+D = TypeVar("D")
 
 Role = Literal["purchaser", "supplier", "agency"]
 ROLES: tuple[str, ...] = ("purchaser", "supplier", "agency")
@@ -37,6 +39,21 @@ class Principal:
         """The purchaser unit or the supplier of a deal (a contract, an order): the only ones who see it."""
         return ((self.role == "purchaser" and purchaser_org_id == self.org_id)
                 or (self.role == "supplier" and supplier_id == self.org_id))
+
+    def party_to(self, deal: D | None, missing: str) -> D:
+        """The deal (a row with purchaser_org_id and supplier_id) if this user is one of its parties;
+        else NotFound(`missing`): its existence is not confirmed to anyone else."""
+        if deal is None or not self.is_party(purchaser_org_id=deal.purchaser_org_id, supplier_id=deal.supplier_id):
+            raise NotFound(missing)
+        return deal
+
+    def party_filter(self, purchaser_org_id: Any, supplier_id: Any) -> Any:
+        """`is_party` as a query condition on a deal table's two columns; None: party to no deal."""
+        if self.role == "purchaser":
+            return purchaser_org_id == self.org_id
+        if self.role == "supplier":
+            return supplier_id == self.org_id
+        return None
 
 
 class TokenVerifier:

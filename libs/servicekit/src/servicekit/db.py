@@ -9,18 +9,24 @@ On SQLite, write transactions start with BEGIN IMMEDIATE, so two of them never b
 collide on write, and they queue on an asyncio lock in the process (SQLite has one writer anyway;
 queueing here avoids SQLite's sleeping busy handler, which costs tens of milliseconds a collision);
 reads run beside them (WAL). On PostgreSQL, use `SELECT ... FOR UPDATE` where a
-rule reads a row before changing it (budgets, quoting windows)."""
+rule reads a row before changing it (budgets, quoting windows).
+
+`on_rollback(session, undo)` has a write transaction undo, if it does not commit, what it did
+outside the database (the stored file of servicekit.files.store_file)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger("servicekit.db")
 
 
 class Database:
@@ -51,9 +57,15 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._writer_turn(), self._writes() as session:
-            async with session.begin():
-                yield session
+        session: AsyncSession | None = None
+        try:
+            async with self._writer_turn(), self._writes() as session:
+                async with session.begin():
+                    yield session
+        except BaseException:
+            if session is not None:
+                await _undo(session)
+            raise
         for callback in self._after_commit:
             callback(session)
 
@@ -78,6 +90,23 @@ class Database:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+
+
+def on_rollback(session: AsyncSession, undo: Callable[[], Awaitable[Any]]) -> None:
+    """Has `await undo()` run if this write transaction does not commit (after its rollback): it
+    undoes what the transaction did outside the database (a stored file: servicekit.files.store_file)."""
+    session.info.setdefault(_ON_ROLLBACK, []).append(undo)
+
+
+_ON_ROLLBACK = "servicekit.on_rollback"
+
+
+async def _undo(session: AsyncSession) -> None:
+    for undo in reversed(session.info.pop(_ON_ROLLBACK, [])):
+        try:
+            await undo()
+        except Exception:  # noqa: BLE001 — the transaction's own error is the one to raise
+            log.exception("could not undo an effect of a transaction that did not commit")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -129,13 +129,18 @@ def _reason(error: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ") or "取值不正确"
 
 
+def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each refused field with its reason in Chinese (`msg`), so a frontend can show it beside the field."""
+    return [{"loc": list(e.get("loc") or ()), "msg": _reason(e), "type": e.get("type")} for e in errors]
+
+
 def validation_message(errors: list[dict[str, Any]]) -> str:
     """One Chinese sentence naming each refused field and why (the first five), from pydantic's
     errors: `字段 budget_amount：须大于 0；字段 name：必填`. Query and path parameters are 参数."""
     parts = []
     for error in errors[:5]:
         loc = tuple(error.get("loc") or ())
-        where = _where(loc)
+        where = "" if error.get("type") == "json_invalid" else _where(loc)
         noun = "参数" if loc[:1] in (("query",), ("path",), ("header",), ("cookie",)) else "字段"
         parts.append(f"{noun} {where}：{_reason(error)}" if where else f"请求体：{_reason(error)}")
     return "；".join(parts) or "请求不正确"

@@ -3,8 +3,16 @@ documents): checked before anything is stored, kept behind a small storage inter
 
     storage = storage_from_settings(settings, "orders")        # local folder or S3-compatible
     upload = await read_upload(file, max_bytes=settings.file_max_bytes)   # 4xx on anything wrong
-    await storage.put(key, upload.data, upload.content_type)
+    async with db.transaction() as session:                   # the file and its row, together
+        file_id, key = new_file_key(order.id, "payment")
+        await store_file(session, storage, OrderFile(id=file_id, ..., **upload.columns(key, by=..., at=now)),
+                         upload.data)
     return download_response(storage, key, filename=..., content_type=..., size=...)
+
+`store_file` is the one way a service writes a file: the bytes are stored inside the transaction
+that records the file's row, and deleted again if that transaction does not commit (a rule refuses
+after it, the commit fails, an event handler is retried): no stored object is ever left without its
+row.
 
 Checks (each a 4xx, nothing stored): a file name that is empty, too long, has a path or control
 characters; an empty file; a file over the limit; a type outside PDF, PNG, JPEG and OFD, judged by
@@ -29,17 +37,24 @@ import urllib.parse
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
+from uuid import uuid4
 
 from fastapi import UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.db import on_rollback
 from servicekit.errors import APIError, BadRequest, Invalid, NotFound, TooLarge, error_body
 
 CHUNK = 64 * 1024
 MAX_NAME_CHARS = 120
+R = TypeVar("R", bound="StoredRecord")
 
 
 class UnsupportedType(APIError):
@@ -104,6 +119,17 @@ class Upload:
     sha256: str
     data: bytes
 
+    @classmethod
+    def of(cls, filename: str, content_type: str, data: bytes) -> Upload:
+        """A file the service makes itself (a rendered PDF, say): no checks."""
+        return cls(filename=filename, content_type=content_type, size=len(data),
+                   sha256=hashlib.sha256(data).hexdigest(), data=data)
+
+    def columns(self, storage_key: str, *, by: str, at: datetime) -> dict[str, Any]:
+        """The servicekit.tables.StoredFileColumns of this file stored under `storage_key`."""
+        return dict(filename=self.filename, content_type=self.content_type, size=self.size, sha256=self.sha256,
+                    storage_key=storage_key, uploaded_by=by, uploaded_at=at)
+
 
 def check_file(filename: str | None, declared_type: str | None, data: bytes, *, max_bytes: int,
                allowed: tuple[FileType, ...] = DOCUMENT_TYPES) -> Upload:
@@ -136,6 +162,29 @@ async def read_upload(upload: UploadFile, *, max_bytes: int,
         if len(buffer) > max_bytes:
             raise TooLarge(f"文件超过 {max_bytes} 字节的上限", code="file_too_large")
     return check_file(upload.filename, upload.content_type, bytes(buffer), max_bytes=max_bytes, allowed=allowed)
+
+
+class StoredRecord(Protocol):
+    """A row with servicekit.tables.StoredFileColumns."""
+
+    storage_key: str
+    content_type: str
+
+
+def new_file_key(owner_id: str, kind: str) -> tuple[str, str]:
+    """A new file id and its storage key, `<owner>/<kind>/<file id>` (never a user's file name)."""
+    file_id = f"F{uuid4().hex[:20]}"
+    return file_id, f"{owner_id}/{kind}/{file_id}"
+
+
+async def store_file(session: AsyncSession, storage: Storage, row: R, data: bytes) -> R:
+    """Stores `data` under `row.storage_key` and adds `row` to the session, whose write transaction
+    (servicekit.db.Database.transaction) then keeps both or neither: if it does not commit, the
+    stored object is deleted again."""
+    on_rollback(session, partial(storage.delete, row.storage_key))
+    await storage.put(row.storage_key, data, row.content_type)
+    session.add(row)
+    return row
 
 
 class StoredObjectMissing(NotFound):

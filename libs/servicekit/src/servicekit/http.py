@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts_schema.envelope import new_traceparent, trace_id_of
-from servicekit.errors import APIError, error_body, validation_message
+from servicekit.errors import APIError, error_body, validation_details, validation_message
 from servicekit.logging import _context
 
 log = logging.getLogger("servicekit.http")
@@ -39,8 +39,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
-        details = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errors]
-        return JSONResponse(error_body("validation_error", validation_message(errors), details),
+        return JSONResponse(error_body("validation_error", validation_message(errors), validation_details(errors)),
                             status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -96,11 +95,12 @@ def health_router(service: Service) -> APIRouter:
 
     @router.get("/readyz", summary="Readiness: database, broker and relay are up")
     async def readyz(request: Request) -> JSONResponse:
-        checks = await service.readiness()
-        failing = [name for name, ok in checks.items() if not ok]
-        if failing:
-            return JSONResponse(error_body("not_ready", f"{service.name} 尚未就绪：{'、'.join(failing)}", checks),
-                                status_code=503)
+        report = await service.readiness()
+        checks = {name: problem is None for name, problem in report.items()}
+        problems = {name: problem for name, problem in report.items() if problem is not None}
+        if problems:
+            return JSONResponse(error_body("not_ready", f"{service.name} 尚未就绪：{'；'.join(problems.values())}",
+                                           {"checks": checks, "problems": problems}), status_code=503)
         return JSONResponse({"status": "ready", "service": service.name, "checks": checks})
 
     return router

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 def _counters(session: AsyncSession) -> sa.Table:
@@ -30,4 +30,4 @@ async def next_number(session: AsyncSession, series: str) -> int:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table).values(name=series, last=1).on_conflict_do_update(
         index_elements=[table.c.name], set_={"last": table.c.last + 1}).returning(table.c.last)
-    return int((await session.execute(stmt)).scalar_one())
+    return int((await session.exec(stmt)).scalar_one())

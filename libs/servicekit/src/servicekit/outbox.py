@@ -7,7 +7,13 @@ left by a crash). A crash after commit and before publish loses nothing: the row
 crash after publish and before marking sends the event again; consumers deduplicate on `ce_id`.
 
 With two replicas on PostgreSQL, a transaction-scoped advisory lock lets one relay publish at a
-time, which also keeps events of one aggregate in order; the others wait for their next turn."""
+time, which also keeps events of one aggregate in order; the others wait for their next turn.
+
+The outbox is the source of truth; the broker can be rebuilt from it. Sent rows are kept for
+OUTBOX_RETENTION_DAYS (`prune` deletes older ones) and are what `replay` publishes again, in id
+order, when the broker lost what it had (see `Positions` and `servicekit.bus.BrokerWatch`): the
+embedded broker keeps nothing on disk, and a topic may be deleted and created again. Consumers'
+inboxes make the repeats harmless."""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,7 +49,51 @@ class OutboxMessage:
     body: bytes
 
 
-Publish = Callable[[list[OutboxMessage]], Awaitable[None]]
+@dataclass(frozen=True)
+class Placed:
+    """Where the broker put one published record (its produce answer)."""
+    topic: str
+    partition: int
+    offset: int
+
+
+Publish = Callable[[list[OutboxMessage]], Awaitable[list[Placed]]]
+
+
+class Positions:
+    """Per topic-partition, the offset of the last record this relay published, and the rules that
+    say, from offsets alone, that the broker lost records it had acknowledged:
+
+    - a produce answer at or below an offset already given out on that partition (offsets only grow:
+      the partition is a new one);
+    - the partition's end offset now below the offset of our last record there. A healthy partition
+      ends at last + 1; Tansu's end offset can be one short right after a produce, i.e. equal to our
+      last offset, so only *below* it is a loss, never the off-by-one.
+
+    A partition of which we published only offset 0 cannot tell a new empty partition from Tansu's
+    off-by-one by its end offset; the marker topic (BrokerWatch) and the next produce answer cover it."""
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[str, int], int] = {}
+
+    def record(self, placed: list[Placed]) -> set[str]:
+        """Remembers the produce answers; returns the topics whose partition went back."""
+        lost: set[str] = set()
+        for p in placed:
+            previous = self.last.get((p.topic, p.partition))
+            if previous is not None and p.offset <= previous:
+                lost.add(p.topic)
+            self.last[(p.topic, p.partition)] = p.offset  # within a batch, offsets of a partition grow
+        return lost
+
+    def lost_by_end_offsets(self, end_offsets: dict[tuple[str, int], int]) -> set[str]:
+        """The topics with a partition that is missing or ends below our last record on it."""
+        return {topic for (topic, partition), last in self.last.items()
+                if end_offsets.get((topic, partition), -1) < last}
+
+    def forget(self, topics: set[str] | None = None) -> None:
+        """After a replay: what we knew of these topics' (or all) partitions no longer holds."""
+        self.last = {} if topics is None else {tp: o for tp, o in self.last.items() if tp[0] not in topics}
 
 
 def _tables(session: AsyncSession) -> tuple[sa.Table, sa.Table]:
@@ -85,8 +136,16 @@ async def emit(session: AsyncSession, event: Event, *, source: str | None = None
 
 class OutboxRelay:
     def __init__(self, db: Any, metadata: sa.MetaData, publish: Publish, *, poll_interval: float = 1.0,
-                 batch_size: int = 200, lock_name: str = "outbox") -> None:
+                 batch_size: int = 200, lock_name: str = "outbox", retention: timedelta = timedelta(days=7)) -> None:
         self.db = db
+        self.retention = retention
+        self.positions = Positions()
+        self.lost: set[str] = set()  # topics a produce answer showed lost; BrokerWatch replays them
+        self.publish_error: str | None = None  # why the last round could not publish (readiness)
+        # Set by BrokerWatch: looks at the broker (and rebuilds it) before the first round and after a
+        # failed one, so nothing new is published into a broker that lost the older records.
+        self.verify: Callable[[], Awaitable[None]] | None = None
+        self.verified = False
         self.table = metadata.tables["outbox"]
         self.publish = publish
         self.poll_interval = poll_interval
@@ -112,9 +171,17 @@ class OutboxRelay:
                     pass
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox relay round failed; retrying")
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if error != self.publish_error:
+                    log.exception("outbox relay round failed; retrying")
+                self.publish_error = error
+                self.verified = False
                 await asyncio.sleep(min(self.poll_interval, 1.0))
+            else:
+                if self.publish_error:
+                    log.info("outbox relay publishes again (%s)", self.publish_error)
+                self.publish_error = None
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
             except TimeoutError:
@@ -123,6 +190,8 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """One round: publish up to `batch_size` unsent rows in order and mark them sent."""
+        if self.verify is not None and not self.verified:
+            await self.verify()
         async with self._local_lock:
             if self.db.is_postgres:
                 # The advisory lock lives as long as this transaction: one replica publishes at a time.
@@ -132,7 +201,7 @@ class OutboxRelay:
                         return 0
                     messages = await self._unsent(session)
                     if messages:
-                        await self.publish(messages)
+                        await self._publish(messages)
                         await self._mark_sent(session, messages)
             else:
                 # SQLite: one process per database, so the local lock suffices; do not hold the write
@@ -140,16 +209,57 @@ class OutboxRelay:
                 async with self.db.read() as session:
                     messages = await self._unsent(session)
                 if messages:
-                    await self.publish(messages)
+                    await self._publish(messages)
                     async with self.db.transaction() as session:
                         await self._mark_sent(session, messages)
         self.published += len(messages)
         return len(messages)
 
+    async def _publish(self, messages: list[OutboxMessage]) -> None:
+        lost = self.positions.record(await self.publish(messages) or [])
+        if lost:
+            log.warning("the broker lost records of %s (a produce answer went back); replaying them",
+                        ", ".join(sorted(lost)))
+            self.lost |= lost
+
+    async def replay(self, topics: set[str] | None = None) -> int:
+        """Publishes again, in id order, every retained row (sent within the retention period, or not
+        sent yet) of `topics` (None: all), and marks the unsent ones sent. Returns how many."""
+        replayed, after = 0, 0
+        cutoff = utcnow() - self.retention
+        async with self._local_lock:
+            while True:
+                query = sa.select(self.table).where(
+                    self.table.c.id > after, sa.or_(self.table.c.sent_at.is_(None), self.table.c.sent_at >= cutoff))
+                if topics is not None:
+                    query = query.where(self.table.c.topic.in_(sorted(topics)))
+                async with self.db.read() as session:
+                    messages = await self._messages(session, query.order_by(self.table.c.id).limit(self.batch_size))
+                if not messages:
+                    break
+                self.positions.record(await self.publish(messages) or [])
+                async with self.db.transaction() as session:
+                    await session.exec(sa.update(self.table).where(
+                        self.table.c.id.in_([m.id for m in messages]), self.table.c.sent_at.is_(None))
+                        .values(sent_at=utcnow()))
+                replayed += len(messages)
+                after = messages[-1].id
+        self.lost -= topics if topics is not None else self.lost
+        return replayed
+
+    async def prune(self) -> int:
+        """Deletes the sent rows older than the retention period; returns how many."""
+        async with self.db.transaction() as session:
+            result = await session.exec(sa.delete(self.table).where(
+                self.table.c.sent_at.is_not(None), self.table.c.sent_at < utcnow() - self.retention))
+        return int(result.rowcount or 0)
+
     async def _unsent(self, session: AsyncSession) -> list[OutboxMessage]:
-        rows = (await session.exec(
-            sa.select(self.table).where(self.table.c.sent_at.is_(None)).order_by(self.table.c.id).limit(self.batch_size)
-        )).mappings().all()
+        return await self._messages(session, sa.select(self.table).where(self.table.c.sent_at.is_(None))
+                                    .order_by(self.table.c.id).limit(self.batch_size))
+
+    async def _messages(self, session: AsyncSession, query: Any) -> list[OutboxMessage]:
+        rows = (await session.exec(query)).mappings().all()
         return [OutboxMessage(id=r["id"], event_id=r["event_id"], topic=r["topic"], key=r["key"], type=r["type"],
                               headers=dict(r["headers"]), body=r["body"].encode()) for r in rows]
 

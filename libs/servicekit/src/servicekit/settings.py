@@ -44,6 +44,11 @@ class ServiceSettings(BaseSettings):
     outbox_relay_enabled: bool = Field(True, description="false on API-only replicas")
     outbox_poll_interval: float = Field(1.0, gt=0, description="Fallback poll when no commit woke the relay")
     outbox_batch_size: int = Field(200, ge=1)
+    outbox_retention_days: float = Field(
+        7.0, gt=0, description="Sent outbox rows are kept this long: what the relay publishes again when the "
+        "broker lost its records (the embedded broker keeps nothing on disk)")
+    broker_check_interval: float = Field(
+        1.0, gt=0, description="Seconds between two looks at whether the broker lost topics, offsets or groups")
     consumer_max_attempts: int = Field(5, ge=1, description="Tries before an event goes to the dead-letter topic")
     consumer_backoff: float = Field(0.2, gt=0, description="First retry delay, doubled each try, capped at 5 s")
 

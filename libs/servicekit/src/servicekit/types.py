@@ -1,17 +1,24 @@
 """Column types that keep the rules of the platform on SQLite and PostgreSQL alike:
 money is an exact Decimal with two places (stored as integer fen), instants are timezone-aware UTC.
-And the response type that shows an instant in Asia/Shanghai."""
+The response type that shows an instant in Asia/Shanghai. And the request types every service's
+request models use, so that no input is a 500: `MoneyIn`, `QuantityIn` (strict text, bounded), `Page`,
+`PageSize`, `Limit`, `Offset` (bounded query integers), `Name`, `Id`, `line()`, `paragraphs()` (text
+with no control, bidi-override or zero-width character)."""
 
+import re
+import unicodedata
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import PlainSerializer
+from fastapi import Query
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.types import TypeDecorator
 
-from contracts_schema.types import money
+from contracts_schema.types import MONEY_RULE, QUANTITY_RULE, QUANTITY_TEXT, Money, Quantity, decimal_text, money
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -83,3 +90,148 @@ ShanghaiTime = Annotated[
     datetime, PlainSerializer(lambda v: v.astimezone(SHANGHAI).isoformat(), return_type=str, when_used="json")
 ]
 """For response models: an instant shown in Asia/Shanghai, e.g. 2026-11-25T22:00:00+08:00."""
+
+
+# ── Request types: what a caller may send (DESIGN: bad input is a 422 naming the field, never a 500) ──────
+
+
+class InputLimits(BaseSettings):
+    """Upper bounds of what a request may carry, from the environment (MONEY_MAX_YUAN, QUANTITY_MAX)."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    money_max_yuan: Decimal = Field(Decimal(10**12), gt=0, le=Decimal(10**15),
+                                    description="Largest amount of yuan any request may carry")
+    quantity_max: Decimal = Field(Decimal(10**6), gt=0, le=Decimal(10**9),
+                                  description="Largest quantity any request may carry")
+
+
+LIMITS = InputLimits()
+
+MONEY_PATTERN = r"^\d+(\.\d{1,2})?$"
+_MONEY_TEXT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+
+
+def _text_only(value: Any, pattern: re.Pattern[str], what: str) -> Any:
+    """A request's number is text written by the documented pattern; a Decimal from Python code passes."""
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"须为文本形式的{what}")
+    return decimal_text(value, pattern, what)
+
+
+def _at_most(limit: Decimal, unit: str) -> Any:
+    def check(value: Decimal) -> Decimal:
+        if value > limit:
+            raise ValueError(f"不得超过 {limit:,}{unit}")
+        return value
+    return AfterValidator(check)
+
+
+MoneyIn = Annotated[
+    Money,
+    BeforeValidator(lambda v: _text_only(v, _MONEY_TEXT, MONEY_RULE)),
+    Field(ge=0),
+    _at_most(LIMITS.money_max_yuan, " 元"),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN,
+                    "description": f"Yuan (CNY) as a decimal string with at most two places, e.g. \"1280.50\"; "
+                                   f"ASCII digits, no sign, exponent or spaces; at most {LIMITS.money_max_yuan}"}),
+]
+"""Money a caller sends: text by MONEY_PATTERN only ("1E5", "１２３", " 1.00", "-1" are refused), at most
+MONEY_MAX_YUAN (default 10¹² yuan). Responses and events keep `contracts_schema.types.Money`."""
+
+QuantityIn = Annotated[
+    Quantity,
+    BeforeValidator(lambda v: _text_only(v, QUANTITY_TEXT, QUANTITY_RULE)),
+    _at_most(LIMITS.quantity_max, ""),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,3})?$",
+                    "description": f"A positive quantity, at most three decimal places, at most {LIMITS.quantity_max}"}),
+]
+"""A quantity a caller sends: text by the pattern, above 0, at most QUANTITY_MAX (default 10⁶)."""
+
+
+# Bounds of every integer a caller sends in a query.
+MAX_PAGE = 10_000
+MAX_PAGE_SIZE = 200
+MAX_OFFSET = 1_000_000
+
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")]
+PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items at most")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
+Revision = Annotated[int, Field(ge=0, le=2**31 - 1)]
+"""A revision a caller says it saw (optimistic concurrency)."""
+
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def _in_our_century(value: datetime) -> datetime:
+    # The year as written is checked first: comparing or converting an instant near year 9999 overflows.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"须在 {EARLIEST_YEAR} 年至 {LATEST_YEAR} 年之间")
+    return value.astimezone(timezone.utc)
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_in_our_century)]
+"""An instant a caller sends: RFC 3339 with its UTC offset, between the years 2000 and 2100; UTC in Python."""
+
+
+# Characters no text a person types contains: controls (C0, DEL, C1), the bidirectional overrides and
+# isolates and the zero-width marks, which hide or reorder what a reader sees; and lone surrogates,
+# which are no text at all.
+_INVISIBLE = frozenset(
+    [chr(c) for c in range(0x200B, 0x2010)] + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)] + ["\ufeff"])
+
+
+def refused_character(value: str, *, multiline: bool) -> str | None:
+    """Why `value` cannot be stored as text a person typed, or None. Multi-line text may hold line
+    breaks (\\n, or \\r\\n as a browser sends it) and tabs."""
+    for index, char in enumerate(value):
+        where = f"第 {index + 1} 个字符 U+{ord(char):04X}"
+        if char in _INVISIBLE:
+            return f"不能含不可见的方向控制或零宽字符：{where}"
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return f"不是有效的 Unicode 文字：{where}"
+        if category == "Cc":
+            allowed = multiline and (char in "\n\t" or (char == "\r" and value[index + 1:index + 2] == "\n"))
+            if not allowed:
+                kind = "换行、制表符以外的控制字符" if multiline else "控制字符、换行或制表符（须为一行文字）"
+                return f"不能含{kind}：{where}"
+    return None
+
+
+def _visible(multiline: bool) -> Any:
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            reason = refused_character(value, multiline=multiline)
+            if reason:
+                raise ValueError(reason)
+        return value
+    return BeforeValidator(check)
+
+
+def _text(max_length: int, min_length: int, multiline: bool) -> Any:
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+                     _visible(multiline)]
+
+
+def line(max_length: int, *, min_length: int = 1) -> Any:
+    """One line of text (a name, a contact, a unit): surrounding spaces trimmed, no control, bidi-override
+    or zero-width character anywhere (refused with a 422 naming the field, never removed silently)."""
+    return _text(max_length, min_length, multiline=False)
+
+
+def paragraphs(max_length: int, *, min_length: int = 0) -> Any:
+    """Free text over several lines (requirements, a reason, a note): line breaks and tabs allowed, other
+    controls, bidi overrides and zero-width characters refused."""
+    return _text(max_length, min_length, multiline=True)
+
+
+Name = line(200)
+"""A name or short title: 1–200 visible characters on one line."""
+
+Id = line(60)
+"""An id a caller sends (plan, line, agreement, supplier...): 1–60 visible characters."""

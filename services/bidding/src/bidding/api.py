@@ -7,36 +7,34 @@ the window closes; announcements are public."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
-from sqlmodel import col, func, select
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bidding import domain, quotes, workflow
+from bidding import domain, views, workflow
 from bidding.domain import Method, Status
-from bidding.store import AgreementRef, Announcement, Invitation, Project, Quote, ServiceRef, SupplierRef
-from bidding.views import (AnnouncementOut, AnnouncementPage, PreviewOut, ProjectOut, ProjectPage, QuoteOut, QuotesOut,
-                           announcement_out, announcement_summary, project_out, quote_out)
-from contracts_schema.types import Money, Quantity
+from bidding.views import AnnouncementOut, AnnouncementPage, PreviewOut, ProjectOut, ProjectPage, QuoteOut, QuotesOut
 from servicekit.app import DB
 from servicekit.auth import CurrentUser, Principal, Purchaser, Supplier
-from servicekit.errors import BadRequest, Conflict, Forbidden, NotFound
-from servicekit.logging import bind_context
+from servicekit.errors import BadRequest, Forbidden
+from servicekit.types import Id, Instant, Limit, MoneyIn, Name, Offset, QuantityIn, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["bidding 项目与公告"])
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Requirements = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Mobile = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^1\d{10}$")]
+Reason = paragraphs(500, min_length=1)
+Requirements = paragraphs(2000)
+RequiredRequirements = paragraphs(2000, min_length=1)
+Mobile = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^1[0-9]{10}$")]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\- ]{7,20}$")]
-Category = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-C]\d{2,8}$")]
-Positive = Annotated[Money, Field(gt=0)]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-C][0-9]{2,8}$")]
+Positive = Annotated[MoneyIn, Field(gt=0)]
+Seconds = Annotated[int, Field(ge=1, le=domain.LONGEST_WINDOW_SECONDS,
+                               description="Length of the window in seconds, within the configured bounds "
+                                           "(BIDDING_MIN_DURATION_SECONDS … BIDDING_MAX_DURATION_SECONDS)")]
 
 
-def _clock(request: Request) -> workflow.Clock:
+def _clock(request: Request) -> domain.Clock:
     return request.app.state.clock
 
 
@@ -56,59 +54,59 @@ class DirectSelectionIn(Strict):
     supplier_id: Id
     plan_id: Id
     plan_line_id: Id
-    quantity: Quantity
-    contact_name: Text = Field(description="Contact person (联系人)")
+    quantity: QuantityIn
+    contact_name: Name = Field(description="Contact person (联系人)")
     contact_phone: Mobile = Field(description="Mobile phone (手机), 11 digits")
     office_phone: Phone | Literal[""] = Field("", description="Office phone (办公电话)")
     requirements: Requirements = ""
-    name: Text | None = Field(None, description="Project name; made from the plan line and service if left out")
+    name: Name | None = Field(None, description="Project name; made from the plan line and service if left out")
 
 
 class SecondaryBiddingIn(Strict):
     """二次竞价 新增/保存: a draft for a category, with agreement, plan line and requirements."""
 
-    name: Text
+    name: Name
     category_code: Category = Field(description="Category (品目) the project buys, e.g. C1204")
     agreement_id: Id
     plan_id: Id
     plan_line_id: Id
-    quantity: Quantity | None = Field(None, description="Defaults to the plan line's quantity")
-    requirements: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-    contact_name: Text
+    quantity: QuantityIn | None = Field(None, description="Defaults to the plan line's quantity")
+    requirements: RequiredRequirements
+    contact_name: Name
     contact_phone: Mobile
     office_phone: Phone | Literal[""] = ""
     price_limit: Positive | None = Field(None, description="Optional ceiling (最高限价) below the agreement prices")
 
 
 class SecondaryBiddingPatch(Strict):
-    name: Text | None = None
+    name: Name | None = None
     category_code: Category | None = None
     agreement_id: Id | None = None
     plan_id: Id | None = None
     plan_line_id: Id | None = None
-    quantity: Quantity | None = None
-    requirements: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] | None = None
-    contact_name: Text | None = None
+    quantity: QuantityIn | None = None
+    requirements: RequiredRequirements | None = None
+    contact_name: Name | None = None
     contact_phone: Mobile | None = None
     office_phone: Phone | Literal[""] | None = None
     price_limit: Positive | None = Field(None, description="null removes the optional ceiling")
 
 
 class WindowIn(Strict):
-    starts_at: AwareDatetime | None = Field(
+    starts_at: Instant | None = Field(
         None, description="Bidding start (with its UTC offset); never earlier than now; left out: start at once")
-    duration_seconds: int = Field(ge=1, description="Length of the window, within the configured bounds")
+    duration_seconds: Seconds
 
 
 class PreviewIn(Strict):
-    starts_at: AwareDatetime | None = None
-    duration_seconds: int | None = Field(None, ge=1, description="Defaults to the shortest allowed window")
+    starts_at: Instant | None = None
+    duration_seconds: Seconds | None = Field(None, description="Defaults to the shortest allowed window")
 
 
 class QuoteIn(Strict):
-    amount: Money = Field(description="Total amount quoted, yuan (two decimal places)")
+    amount: MoneyIn = Field(description="Total amount quoted, yuan (two decimal places)")
     service_id: Id | None = Field(None, description="Which of your listed services (needed if you list several)")
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    note: paragraphs(500) = ""
 
 
 class ReasonIn(Strict):
@@ -137,19 +135,19 @@ async def create_secondary_bidding(body: SecondaryBiddingIn, user: Purchaser, db
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectOut, summary="Edit a draft secondary bidding")
-async def edit_project(project_id: str, body: SecondaryBiddingPatch, user: Purchaser, db: DB,
+async def edit_project(project_id: Id, body: SecondaryBiddingPatch, user: Purchaser, db: DB,
                        request: Request) -> ProjectOut:
     changes = body.model_dump(exclude_unset=True)
     cleared = [k for k, v in changes.items() if v is None and k != "price_limit"]
     if cleared:
-        raise BadRequest(f"{', '.join(cleared)} cannot be empty", code="validation_error")
+        raise BadRequest(f"{'、'.join(cleared)} 不能为空", code="validation_error")
     await workflow.edit_draft(db, user, project_id, changes, _clock(request)())
     return await _view(db, user, project_id, request)
 
 
 @router.post("/projects/{project_id}/announcement-preview", response_model=PreviewOut,
              summary="预览公告: the procurement announcement as it would be published")
-async def preview(project_id: str, user: Purchaser, db: DB, request: Request,
+async def preview(project_id: Id, user: Purchaser, db: DB, request: Request,
                   body: PreviewIn | None = None) -> PreviewOut:
     body = body or PreviewIn()
     bounds = _bounds(request)
@@ -161,7 +159,7 @@ async def preview(project_id: str, user: Purchaser, db: DB, request: Request,
 
 @router.post("/projects/{project_id}/publish", response_model=ProjectOut,
              summary="发布: publish a secondary bidding with its start time and duration")
-async def publish(project_id: str, body: WindowIn, user: Purchaser, db: DB, request: Request) -> ProjectOut:
+async def publish(project_id: Id, body: WindowIn, user: Purchaser, db: DB, request: Request) -> ProjectOut:
     window = workflow.Window(body.starts_at, timedelta(seconds=body.duration_seconds))
     await workflow.publish_secondary(db, user, project_id, window, _bounds(request), _clock(request)())
     return await _view(db, user, project_id, request)
@@ -171,83 +169,33 @@ async def publish(project_id: str, body: WindowIn, user: Purchaser, db: DB, requ
 
 @router.get("/projects", response_model=ProjectPage,
             summary="My unit's projects (purchaser) or the projects I may quote on (supplier)")
-async def list_projects(user: CurrentUser, db: DB, status: Status | None = None, method: Method | None = None,
-                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                        offset: Annotated[int, Query(ge=0)] = 0) -> ProjectPage:
-    query = select(Project)
-    if user.is_("purchaser"):
-        query = query.where(Project.purchaser_org_id == user.org_id)
-    elif user.is_("supplier"):
-        query = query.join(Invitation, Invitation.project_id == Project.id).where(Invitation.supplier_id == user.org_id)
-    else:
-        raise Forbidden("projects are seen by purchasers and suppliers")
-    if status:
-        query = query.where(Project.status == status)
-    if method:
-        query = query.where(Project.method == method)
-    async with db.read() as session:
-        total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-        rows = (await session.exec(query.order_by(col(Project.created_at).desc(), Project.id)
-                                   .limit(limit).offset(offset))).all()
-    return ProjectPage(total=total, items=[project_out(p, viewer=user.role) for p in rows])
+async def list_projects(user: CurrentUser, db: DB, request: Request, status: Status | None = None,
+                        method: Method | None = None, limit: Limit = 50,
+                        offset: Offset = 0) -> ProjectPage:
+    if not (user.is_("purchaser") or user.is_("supplier")):
+        raise Forbidden("项目仅供采购单位和供应商查看")
+    return await views.project_page(db, user, _clock(request)(), status=status, method=method, limit=limit,
+                                    offset=offset)
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut, summary="查看项目")
-async def get_project(project_id: str, user: CurrentUser, db: DB, request: Request) -> ProjectOut:
+async def get_project(project_id: Id, user: CurrentUser, db: DB, request: Request) -> ProjectOut:
     return await _view(db, user, project_id, request)
 
 
-async def _visible(session: Any, user: Principal, project_id: str) -> Project:
-    if user.is_("purchaser"):
-        project = await session.get(Project, project_id)
-        if project is None or project.purchaser_org_id != user.org_id:
-            raise NotFound(f"project {project_id} not found")
-        return project
-    if user.is_("supplier"):
-        return await workflow.invited_project(session, user, project_id)
-    raise NotFound(f"project {project_id} not found")
-
-
-async def _view(db: DB, user: Principal, project_id: str, request: Request) -> ProjectOut:
-    bind_context(project_id=project_id)
-    async with db.read() as session:
-        project = await _visible(session, user, project_id)
-        agreement = await session.get(AgreementRef, project.agreement_id)
-        service = await session.get(ServiceRef, (project.agreement_id, project.service_id)) if project.service_id else None
-        supplier = (await session.get(SupplierRef, (project.agreement_id, project.supplier_id))
-                    if project.supplier_id else None)
-        extras: dict[str, Any] = {
-            "agreement_no": agreement.agreement_no if agreement else "",
-            "agreement_name": agreement.name if agreement else "",
-            "service_name": service.name if service else None,
-            "supplier_name": supplier.name if supplier else None,
-        }
-        if project.winning_quote_id:
-            winner = await session.get(Quote, project.winning_quote_id)
-            extras["award"] = quote_out(winner, project.quantity, rank=1) if winner else None
-        if user.is_("supplier"):
-            mine = await session.get(Quote, workflow.quote_id_for(project.id, user.org_id))
-            extras["my_quote"] = quote_out(mine, project.quantity) if mine else None
-            extras["my_services"] = [
-                {"service_id": o.service_id, "name": o.service_name, "unit": o.unit,
-                 "ceiling_amount": min(o.ceiling, project.ceiling_amount or o.ceiling)}
-                for o in await quotes.offers_of(session, project, user.org_id)]
-        elif project.closed_at is not None:
-            count = (await session.exec(select(func.count()).select_from(Quote)
-                                        .where(Quote.project_id == project.id))).one()
-            extras["quote_count"] = count
-    return project_out(project, viewer=user.role, now=_clock(request)(), **extras)
+async def _view(db: DB, user: Principal, project_id: Id, request: Request) -> ProjectOut:
+    return await views.project_view(db, user, project_id, _clock(request)())
 
 
 @router.post("/projects/{project_id}/terminate", response_model=ProjectOut, summary="终止项目 with a reason")
-async def terminate(project_id: str, body: ReasonIn, user: Purchaser, db: DB, request: Request) -> ProjectOut:
+async def terminate(project_id: Id, body: ReasonIn, user: Purchaser, db: DB, request: Request) -> ProjectOut:
     await workflow.terminate(db, user, project_id, body.reason, _clock(request)())
     return await _view(db, user, project_id, request)
 
 
 @router.post("/projects/{project_id}/confirm-result", response_model=ProjectOut,
              summary="确认成交结果: confirm the proposed winner")
-async def confirm_result(project_id: str, user: Purchaser, db: DB, request: Request,
+async def confirm_result(project_id: Id, user: Purchaser, db: DB, request: Request,
                          body: ConfirmIn | None = None) -> ProjectOut:
     await workflow.confirm_result(db, user, project_id, (body or ConfirmIn()).quote_id, _clock(request)())
     return await _view(db, user, project_id, request)
@@ -257,71 +205,34 @@ async def confirm_result(project_id: str, user: Purchaser, db: DB, request: Requ
 
 @router.post("/projects/{project_id}/quotes", status_code=201, response_model=QuoteOut,
              summary="报价: quote, or revise my quote within the window")
-async def submit_quote(project_id: str, body: QuoteIn, user: Supplier, db: DB, request: Request) -> QuoteOut:
-    quote, quantity = await quotes.submit_quote(db, user, project_id, body.amount, body.service_id, body.note,
-                                                _clock(request))
-    return quote_out(quote, quantity)
+async def submit_quote(project_id: Id, body: QuoteIn, user: Supplier, db: DB, request: Request) -> QuoteOut:
+    quote, quantity = await workflow.submit_quote(db, user, project_id, body.amount, body.service_id, body.note,
+                                                  _clock(request))
+    return views.quote_out(quote, quantity)
 
 
 @router.post("/projects/{project_id}/decline", response_model=ProjectOut,
              summary="Decline to quote on a direct selection, with a reason (项目失败)")
-async def decline(project_id: str, body: ReasonIn, user: Supplier, db: DB, request: Request) -> ProjectOut:
+async def decline(project_id: Id, body: ReasonIn, user: Supplier, db: DB, request: Request) -> ProjectOut:
     await workflow.decline(db, user, project_id, body.reason, _clock(request)())
     return await _view(db, user, project_id, request)
 
 
 @router.get("/projects/{project_id}/quotes", response_model=QuotesOut,
             summary="Quotes: a supplier sees its own; the purchaser sees all, ranked, once the window closed")
-async def list_quotes(project_id: str, user: CurrentUser, db: DB) -> QuotesOut:
-    bind_context(project_id=project_id)
-    async with db.read() as session:
-        project = await _visible(session, user, project_id)
-        if user.is_("supplier"):
-            mine = await session.get(Quote, workflow.quote_id_for(project.id, user.org_id))
-            return QuotesOut(sealed=project.closed_at is None, closed_at=project.closed_at,
-                             quotes=[quote_out(mine, project.quantity)] if mine else [])
-        if project.closed_at is None:
-            until = (f"until the window closes at {domain.fmt_time(project.ends_at)}" if project.ends_at
-                     else "until the supplier has quoted")
-            raise Conflict(f"quotes are sealed {until}", code="quotes_sealed")
-        current = await workflow.standing(session, project)
-        excluded = [q for q in await _all_quotes(session, project.id) if q.id in current.excluded]
-    ranked = [quote_out(q, project.quantity, rank=i) for i, q in enumerate(current.ranked, 1)]
-    winner = next((q for q in ranked if q.id == project.winning_quote_id), None) if project.winning_quote_id else (
-        ranked[0] if ranked and project.status == Status.AWAITING else None)
-    return QuotesOut(sealed=False, closed_at=project.closed_at, proposed_winner=winner,
-                     quotes=ranked + [quote_out(q, project.quantity, excluded_reason=current.excluded[q.id])
-                                      for q in excluded])
-
-
-async def _all_quotes(session: Any, project_id: str) -> list[Quote]:
-    return list((await session.exec(select(Quote).where(Quote.project_id == project_id)
-                                    .order_by(Quote.quoted_at))).all())
+async def list_quotes(project_id: Id, user: CurrentUser, db: DB, request: Request) -> QuotesOut:
+    return await views.quotes_view(db, user, project_id, _clock(request)())
 
 
 # --- 公告 (public) ----------------------------------------------------------------------------------------
 
 @router.get("/announcements", response_model=AnnouncementPage, summary="公告: public announcements, newest first")
 async def list_announcements(db: DB, kind: Literal["procurement", "award"] | None = None,
-                             project_id: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                             offset: Annotated[int, Query(ge=0)] = 0) -> AnnouncementPage:
-    query = select(Announcement)
-    if kind:
-        query = query.where(Announcement.kind == kind)
-    if project_id:
-        query = query.where(Announcement.project_id == project_id)
-    async with db.read() as session:
-        total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-        rows = (await session.exec(query.order_by(col(Announcement.published_at).desc(), Announcement.id)
-                                   .limit(limit).offset(offset))).all()
-    return AnnouncementPage(total=total, items=[announcement_summary(a) for a in rows])
+                             project_id: Annotated[Id | None, Query()] = None, limit: Limit = 20,
+                             offset: Offset = 0) -> AnnouncementPage:
+    return await views.announcement_page(db, kind=kind, project_id=project_id, limit=limit, offset=offset)
 
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementOut, summary="One public announcement")
-async def get_announcement(announcement_id: str, db: DB) -> AnnouncementOut:
-    async with db.read() as session:
-        announcement = await session.get(Announcement, announcement_id)
-    if announcement is None:
-        raise NotFound(f"announcement {announcement_id} not found")
-    return announcement_out(announcement)
-
+async def get_announcement(announcement_id: Id, db: DB) -> AnnouncementOut:
+    return await views.announcement_view(db, announcement_id)

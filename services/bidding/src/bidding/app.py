@@ -6,12 +6,12 @@ from contracts_schema import topics
 from contracts_schema.types import utcnow
 from servicekit.app import Service
 
-from bidding import api, store, timers, workflow
+from bidding import api, domain, store, timers
 from bidding.handlers import build_handlers
 from bidding.settings import Settings
 
 
-def build(settings: Settings, *, with_bus: bool = True, clock: workflow.Clock = utcnow,
+def build(settings: Settings, *, with_bus: bool = True, clock: domain.Clock = utcnow,
           with_timers: bool = True) -> Service:
     """`clock` is the server's clock (tests pass one they move by hand); `with_timers=False` leaves the
     windows to explicit `windows.run_due` calls (tests)."""

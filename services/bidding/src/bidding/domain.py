@@ -1,17 +1,23 @@
-"""Rules of projects (项目): the status machine, the quoting window, ceilings and the ranking rule.
+"""Rules of projects (项目): the status machine, the quoting window, what a supplier may quote with and
+at most (the ceiling), the sealing of quotes, exclusions and the ranking rule.
 Pure Python, no I/O: the time is always passed in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar
 
 from contracts_schema.types import CENT, round_money
-from servicekit.errors import Conflict, Invalid
+from servicekit.errors import Conflict, Invalid, NotFound
 from servicekit.types import shanghai
+
+Clock = Callable[[], datetime]
+"""Returns the current instant (timezone-aware UTC). Tests pass a clock they move by hand."""
 
 
 class Method(StrEnum):
@@ -68,10 +74,10 @@ class Command(StrEnum):
 
 
 _VERBS = {
-    Command.EDIT: "edited", Command.PUBLISH: "published", Command.FUNDS_RESERVED: "given its funds",
-    Command.FUNDS_REJECTED: "refused its funds", Command.OPEN: "opened for quoting", Command.QUOTE: "quoted on",
-    Command.DECLINE: "declined", Command.CLOSE: "closed", Command.CONFIRM: "confirmed",
-    Command.TERMINATE: "terminated",
+    Command.EDIT: "编辑", Command.PUBLISH: "发布", Command.FUNDS_RESERVED: "确认资金预留",
+    Command.FUNDS_REJECTED: "退回资金预留", Command.OPEN: "开始报价", Command.QUOTE: "接受报价",
+    Command.DECLINE: "拒绝报价", Command.CLOSE: "结束竞价", Command.CONFIRM: "确认成交结果",
+    Command.TERMINATE: "终止",
 }
 
 _D, _S = Method.DIRECT, Method.SECONDARY
@@ -105,9 +111,14 @@ def next_status(method: Method | str, status: Status | str, command: Command, *,
         return Status.AWAITING if has_valid_quote else Status.FAILED
     target = _TRANSITIONS.get((method, status, command))
     if target is None:
-        raise Conflict(f"a {METHOD_LABELS[method]} project that is {STATUS_LABELS[status]} ({status}) cannot be "
-                       f"{_VERBS[command]}", code="illegal_transition")
+        raise Conflict(f"该{METHOD_LABELS[method]}项目当前为“{STATUS_LABELS[status]}”，不能{_VERBS[command]}",
+                       code="illegal_transition")
     return target
+
+
+def no_such_project(project_id: str) -> NotFound:
+    """What whoever may not see a project is told: that it does not exist (nor whether it does)."""
+    return NotFound(f"项目 {project_id} 不存在")
 
 
 def allowed_commands(method: Method | str, status: Status | str) -> list[Command]:
@@ -126,6 +137,10 @@ class DurationBounds:
     maximum: timedelta
 
 
+LONGEST_WINDOW_SECONDS = 366 * 86400
+"""No configured window is longer (BIDDING_MAX_DURATION_SECONDS); a request's duration never is either."""
+
+
 def fmt_time(value: datetime) -> str:
     """An instant as the platform shows it: Beijing time, to the second."""
     return shanghai(value).strftime("%Y-%m-%d %H:%M:%S") + " (北京时间)"
@@ -137,23 +152,23 @@ def plan_window(now: datetime, starts_at: datetime | None, duration: timedelta,
     (none given: now), the duration lies within the configured bounds."""
     start = now if starts_at is None else starts_at
     if start < now:
-        raise Invalid(f"the bidding start time {fmt_time(start)} is earlier than now ({fmt_time(now)}, server "
-                      "time): choose a later start, or leave it out to start at once", code="start_in_past")
+        raise Invalid(f"竞价开始时间 {fmt_time(start)} 早于当前时间（服务器时间 {fmt_time(now)}）：请选择更晚的"
+                      "开始时间，或不填以立即开始", code="start_in_past")
     if not bounds.minimum <= duration <= bounds.maximum:
-        raise Invalid(f"the bidding duration must be between {_span(bounds.minimum)} and {_span(bounds.maximum)} "
-                      f"(the necessary response time); {_span(duration)} was asked", code="invalid_duration")
+        raise Invalid(f"竞价时长须在 {_span(bounds.minimum)} 至 {_span(bounds.maximum)} 之间（必要响应时间），"
+                      f"所填为 {_span(duration)}", code="invalid_duration")
     return start, start + duration
 
 
 def _span(value: timedelta) -> str:
     seconds = int(value.total_seconds())
     if seconds % 86400 == 0:
-        return f"{seconds // 86400} day(s)"
+        return f"{seconds // 86400} 天"
     if seconds % 3600 == 0:
-        return f"{seconds // 3600} hour(s)"
+        return f"{seconds // 3600} 小时"
     if seconds % 60 == 0:
-        return f"{seconds // 60} minute(s)"
-    return f"{seconds} second(s)"
+        return f"{seconds // 60} 分钟"
+    return f"{seconds} 秒"
 
 
 def window_state(now: datetime, starts_at: datetime, ends_at: datetime) -> str:
@@ -169,9 +184,10 @@ def check_quote_time(now: datetime, starts_at: datetime | None, ends_at: datetim
         return  # direct selection: no window, the status decides
     state = window_state(now, starts_at, ends_at)
     if state == "before":
-        raise Conflict(f"quoting opens at {fmt_time(starts_at)}; it is {fmt_time(now)}", code="window_not_open")
+        raise Conflict(f"竞价尚未开始：开始时间为 {fmt_time(starts_at)}，现在是 {fmt_time(now)}",
+                       code="window_not_open")
     if state == "ended":
-        raise Conflict(f"quoting closed at {fmt_time(ends_at)}; your quote arrived at {fmt_time(now)} and is refused",
+        raise Conflict(f"竞价已于 {fmt_time(ends_at)} 结束，您的报价于 {fmt_time(now)} 到达，不予接受",
                        code="window_closed")
 
 
@@ -193,7 +209,7 @@ def due_action(method: Method | str, status: Status | str, funds: Funds | str, s
     return None
 
 
-# --- ceilings (协议价格 is the ceiling of every award) --------------------------------------------------
+# --- offers and ceilings (协议价格 is the ceiling of every award) ----------------------------------------
 
 @dataclass(frozen=True)
 class Tier:
@@ -201,6 +217,41 @@ class Tier:
 
     min_quantity: Decimal
     unit_price: Decimal
+
+
+def tiers_of(discount_tiers: Iterable[Mapping[str, Any]]) -> tuple[Tier, ...]:
+    """The volume discounts of an offering as the catalog publishes them ({min_quantity, unit_price})."""
+    return tuple(Tier(Decimal(str(t["min_quantity"])), Decimal(str(t["unit_price"]))) for t in discount_tiers)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What one supplier may quote with on a project: a listed service it offers, at its agreement
+    price with its volume discounts."""
+
+    offering_id: str
+    service_id: str
+    service_name: str
+    unit: str
+    agreement_price: Decimal
+    tiers: tuple[Tier, ...] = ()
+
+
+class Demand(Protocol):
+    """What a project asks that bounds every quote on it (a stored project is one)."""
+
+    quantity: Decimal
+    price_limit: Decimal | None  # 最高限价, the purchaser's own (secondary bidding)
+    ceiling_amount: Decimal | None  # fixed at publish: what plans reserved
+
+
+def serves(method: str, category_code: str, chosen_service_id: str | None, service_id: str,
+           service_category: str) -> bool:
+    """Whether a service answers the project: the chosen one (direct selection), or any of the
+    project's category (secondary bidding)."""
+    if method == Method.DIRECT:
+        return service_id == chosen_service_id
+    return category_matches(category_code, service_category)
 
 
 def applicable_unit_price(agreement_price: Decimal, tiers: Iterable[Tier], quantity: Decimal) -> Decimal:
@@ -214,18 +265,33 @@ def ceiling_amount(agreement_price: Decimal, tiers: Iterable[Tier], quantity: De
     """Agreement price (volume discounts applied) × quantity, in fen, never rounded up: an award can
     never exceed what the agreement allows."""
     if quantity <= 0:
-        raise Invalid("the quantity must be greater than zero", code="invalid_quantity")
+        raise Invalid("数量必须大于零", code="invalid_quantity")
     return (applicable_unit_price(agreement_price, tiers, quantity) * quantity).quantize(CENT, rounding=ROUND_DOWN)
+
+
+def ceiling(offer: Offer, project: Demand) -> Decimal:
+    """The most a supplier may quote with this offer on this project: its agreement price (volume
+    discounts applied) × the quantity, never above the purchaser's price limit, nor, once published,
+    above the ceiling plans reserved. The one rule of publish, quote, display and award."""
+    bounds = (ceiling_amount(offer.agreement_price, offer.tiers, project.quantity), project.price_limit,
+              project.ceiling_amount)
+    return min(b for b in bounds if b is not None)
+
+
+def project_ceiling(offers: Iterable[Offer], project: Demand) -> Decimal:
+    """The ceiling of the project (what plans reserves and the announcement states): the highest any
+    invited offer may quote."""
+    return max(ceiling(offer, project) for offer in offers)
 
 
 def check_quote_amount(amount: Decimal, ceiling: Decimal) -> Decimal:
     """A quote is a total amount in yuan: more than zero, two decimal places, never above the ceiling."""
     if not amount.is_finite() or amount != amount.quantize(CENT):
-        raise Invalid("a quote is an amount in yuan with at most two decimal places", code="invalid_amount")
+        raise Invalid("报价是以元为单位的总金额，最多两位小数", code="invalid_amount")
     if amount <= 0:
-        raise Invalid("a quote must be more than zero", code="invalid_amount")
+        raise Invalid("报价必须大于零", code="invalid_amount")
     if amount > ceiling:
-        raise Invalid(f"the quote {amount:.2f} is above the ceiling {ceiling:.2f} (agreement price × quantity)",
+        raise Invalid(f"报价 {amount:.2f} 元高于最高可报价 {ceiling:.2f} 元（协议价格 × 数量，且不超过最高限价）",
                       code="above_ceiling")
     return amount.quantize(CENT)
 
@@ -235,7 +301,42 @@ def unit_price_of(amount: Decimal, quantity: Decimal) -> Decimal:
     return round_money(amount / quantity)
 
 
-# --- ranking: lowest price wins, a tie goes to the earlier final quote ----------------------------------
+def quote_id_for(project_id: str, supplier_id: str) -> str:
+    """One quote per supplier and project; revisions keep its id."""
+    return "QT" + hashlib.sha256(f"{project_id}|{supplier_id}".encode()).hexdigest()[:16]
+
+
+# --- sealing, exclusions, ranking: lowest price wins, a tie goes to the earlier final quote -------------
+
+class Closable(Protocol):
+    closed_at: datetime | None
+
+
+def sealed(project: Closable, now: datetime) -> bool:
+    """Quotes stay sealed (nobody but their supplier sees them, not even their count) until quoting has
+    closed: the window's close, or a direct selection's one quote. A project terminated before that
+    keeps them sealed for good."""
+    return project.closed_at is None or now < project.closed_at
+
+
+class StoredQuote(Protocol):
+    """A quote as the ranking needs it (a stored quote is one)."""
+
+    id: str
+    supplier_id: str
+    amount: Decimal
+    quoted_at: datetime
+    seq: int
+    excluded_reason: str
+
+
+def exclusions(quotes: Iterable[StoredQuote], suspended: Mapping[str, str]) -> dict[str, str]:
+    """{quote id: why} of the quotes that take no part in the ranking: a quote excluded before keeps its
+    reason; a quote of a supplier suspended now ({supplier_id: reason}) is excluded. The same rule at
+    the close and at the award."""
+    return {q.id: q.excluded_reason or f"供应商资格已暂停：{suspended[q.supplier_id]}"
+            for q in quotes if q.excluded_reason or q.supplier_id in suspended}
+
 
 @dataclass(frozen=True)
 class RankedQuote:
@@ -262,6 +363,30 @@ def proposed_winner(quotes: Iterable[RankedQuote], excluded: Iterable[str] = ())
     return ranked[0] if ranked else None
 
 
+Q = TypeVar("Q", bound=StoredQuote)
+
+
+@dataclass(frozen=True)
+class Standing(Generic[Q]):
+    """The ranking as it stands: valid quotes best first; the excluded ones in order of arrival, each
+    with why."""
+
+    ranked: list[Q]
+    excluded: list[tuple[Q, str]]
+
+
+def standing(quotes: Iterable[Q], suspended: Mapping[str, str], status: Status | str) -> Standing[Q]:
+    """The quotes ranked, without the excluded ones (see `exclusions`). While the result is undecided
+    a supplier suspended now is excluded too; once decided, the ranking stays as it was decided (the
+    close and the award recorded their exclusions)."""
+    quotes = list(quotes)
+    why = exclusions(quotes, {} if Status(status) in FINAL else suspended)
+    by_id = {q.id: q for q in quotes}
+    order = rank(RankedQuote(q.id, q.supplier_id, q.amount, q.quoted_at, q.seq) for q in quotes if q.id not in why)
+    out = sorted((q for q in quotes if q.id in why), key=lambda q: (q.quoted_at, q.seq))
+    return Standing([by_id[r.quote_id] for r in order], [(q, why[q.id]) for q in out])
+
+
 # --- what a project may reference -----------------------------------------------------------------------
 
 def category_matches(wanted: str, offered: str) -> bool:
@@ -274,11 +399,11 @@ def agreement_problem(*, valid_from: date, valid_to: date, expired: bool, method
                       method: Method | str, today: date) -> str | None:
     """Why the agreement cannot be used for `method` today, or None."""
     if expired or today > valid_to:
-        return f"the framework agreement expired on {valid_to.isoformat()}"
+        return f"框架协议已于 {valid_to.isoformat()} 到期"
     if today < valid_from:
-        return f"the framework agreement is valid only from {valid_from.isoformat()}"
+        return f"框架协议自 {valid_from.isoformat()} 起才生效"
     if str(Method(method)) not in set(methods):
-        return f"the framework agreement does not allow {METHOD_LABELS[Method(method)]}"
+        return f"框架协议不允许{METHOD_LABELS[Method(method)]}"
     return None
 
 

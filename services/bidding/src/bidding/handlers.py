@@ -11,7 +11,7 @@ import logging
 from sqlmodel import delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bidding import windows, workflow
+from bidding import domain, windows
 from bidding.store import (AgreementRef, OfferingRef, PlanLineRef, PlanRef, ServiceRef, SupplierRef)
 from contracts_schema.envelope import Envelope
 from contracts_schema.events.catalog import (AgreementExpired, AgreementPublished, ServiceDelisted, ServiceListed,
@@ -22,7 +22,7 @@ from servicekit.inbox import EventHandlers
 log = logging.getLogger("bidding.handlers")
 
 
-def build_handlers(clock: workflow.Clock) -> EventHandlers:
+def build_handlers(clock: domain.Clock) -> EventHandlers:
     handlers = EventHandlers()
 
     # --- read model of plans ---------------------------------------------------------------------------

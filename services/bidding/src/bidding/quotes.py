@@ -17,14 +17,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bidding import domain
-from bidding.domain import Command, Method
+from bidding.domain import Clock, Command, Method, Offer
 from bidding.store import Invitation, OfferingRef, Project, Quote, QuoteRevision, ServiceRef, SupplierRef
-from bidding.windows import open_if_due
-from bidding.workflow import Clock, Offer, offering_ceiling, quote_id_for, serves
 from servicekit.auth import Principal
 from servicekit.db import Database
-from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
-from servicekit.logging import bind_context
+from servicekit.errors import Conflict, Forbidden, Invalid
 
 log = logging.getLogger("bidding.quotes")
 
@@ -39,7 +36,7 @@ _INVITED = (sa.select(P.method, P.status, P.funds, P.starts_at, P.ends_at)
 # 2. the project, row-locked: FOR SHARE (secondary bidding: quotes side by side, the close waits for
 #    them) or FOR UPDATE (direct selection: the quote changes the project)
 _PROJECT = sa.select(P.id, P.method, P.status, P.starts_at, P.ends_at, P.agreement_id, P.category_code,
-                     P.service_id, P.quantity, P.ceiling_amount).where(P.id == sa.bindparam("project_id"))
+                     P.service_id, P.quantity, P.price_limit, P.ceiling_amount).where(P.id == sa.bindparam("project_id"))
 _PROJECT_SHARED, _PROJECT_EXCLUSIVE = _PROJECT.with_for_update(read=True), _PROJECT.with_for_update()
 # 3. the supplier's standing and its listed offers under the agreement
 _CONTEXT = (sa.select(SUP.name, SUP.status, SUP.status_reason, OFR.offering_id, OFR.agreement_price, OFR.discount_tiers,
@@ -66,33 +63,24 @@ def _upsert(dialect: str) -> Any:
 _UPSERT = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-class _OpensFirst(Exception):
-    """The window's start has come but the timer has not opened it yet."""
+class OpensFirst(Exception):
+    """The window's start has come but the timer has not opened it yet: open it, then record again."""
 
 
-async def submit_quote(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
+async def record_quote(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
                        note: str, clock: Clock) -> tuple[Quote, Decimal]:
-    """A supplier quotes or revises its quote. Returns the quote as stored and the project's quantity."""
-    bind_context(project_id=project_id)
-    try:
-        return await _record(db, user, project_id, amount, service_id, note, clock)
-    except _OpensFirst:
-        await open_if_due(db, project_id, clock)  # the start came before the timer's tick
-        return await _record(db, user, project_id, amount, service_id, note, clock)
-
-
-async def _record(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
-                  note: str, clock: Clock) -> tuple[Quote, Decimal]:
+    """A supplier quotes or revises its quote, in one transaction. Returns the quote as stored and the
+    project's quantity. Raises OpensFirst when the window must be opened first (workflow.submit_quote)."""
     ids = {"project_id": project_id, "supplier_id": user.org_id}
     async with db.transaction() as session:
         invited = (await session.exec(_INVITED, params=ids)).first()
         if invited is None:
-            raise NotFound(f"project {project_id} not found")
+            raise domain.no_such_project(project_id)
         # A late quote is refused before the row lock is taken (the timer's close must not find it held).
         domain.check_quote_time(clock(), invited.starts_at, invited.ends_at)
         if domain.due_action(invited.method, invited.status, invited.funds, invited.starts_at, invited.ends_at,
                              clock()) == domain.Due.OPEN:
-            raise _OpensFirst
+            raise OpensFirst
         locking = _PROJECT_SHARED if invited.method == Method.SECONDARY else _PROJECT_EXCLUSIVE
         project = (await session.exec(locking, params=ids)).one()
         now = clock()
@@ -100,9 +88,9 @@ async def _record(db: Database, user: Principal, project_id: str, amount: Decima
         next_status = domain.next_status(project.method, project.status, Command.QUOTE)
         supplier_name, offers = await _standing(session, project, user.org_id)
         offer = choose_offer(offers, service_id)
-        ceiling = min(offer.ceiling, project.ceiling_amount or offer.ceiling)
+        ceiling = domain.ceiling(offer, project)
         amount = domain.check_quote_amount(amount, ceiling)
-        quote = Quote(id=quote_id_for(project_id, user.org_id), project_id=project_id, supplier_id=user.org_id,
+        quote = Quote(id=domain.quote_id_for(project_id, user.org_id), project_id=project_id, supplier_id=user.org_id,
                       supplier_name=supplier_name, offering_id=offer.offering_id, service_id=offer.service_id,
                       amount=amount, ceiling_amount=ceiling, quoted_at=now, seq=0, revision=1, note=note,
                       excluded_reason="")
@@ -112,7 +100,7 @@ async def _record(db: Database, user: Principal, project_id: str, amount: Decima
         stored = (await session.exec(_UPSERT[db.engine.dialect.name],
                                      params={c.name: getattr(quote, c.name) for c in Q.columns})).first()
         if stored is None:
-            raise Conflict("a newer quote of yours arrived meanwhile; it stands", code="superseded")
+            raise Conflict("您更新的一次报价已先到达，以该报价为准", code="superseded")
         quote.revision = stored.revision
         if next_status != project.status:  # direct selection: the quote moves the project to 结果待确认
             await session.exec(sa.update(Project.__table__).where(P.id == project_id)
@@ -126,20 +114,19 @@ async def _standing(session: AsyncSession, project: Any, supplier_id: str) -> tu
     rows = (await session.exec(_CONTEXT, params={"agreement_id": project.agreement_id,
                                                  "supplier_id": supplier_id})).all()
     if not rows or rows[0].status != "active":
-        reason = rows[0].status_reason if rows else "not shortlisted under this agreement"
-        raise Forbidden(f"your qualification under this agreement is suspended: {reason}", code="supplier_suspended")
+        reason = rows[0].status_reason if rows else "未入围该框架协议"
+        raise Forbidden(f"您在该框架协议下的资格已暂停：{reason}", code="supplier_suspended")
     return rows[0].name, _offers(rows, project)
 
 
 def _offers(rows: list[Any], project: Any) -> list[Offer]:
-    return [Offer(r.offering_id, r.service_id, r.service_name, r.unit,
-                  offering_ceiling(r.agreement_price, r.discount_tiers, project.quantity))
+    return [Offer(r.offering_id, r.service_id, r.service_name, r.unit, r.agreement_price, domain.tiers_of(r.discount_tiers))
             for r in rows if r.service_id is not None
-            and serves(project.method, project.category_code, project.service_id, r.service_id, r.category_code)]
+            and domain.serves(project.method, project.category_code, project.service_id, r.service_id, r.category_code)]
 
 
 async def offers_of(session: AsyncSession, project: Project, supplier_id: str) -> list[Offer]:
-    """What a supplier may quote with on this project, with its ceilings (shown to the supplier)."""
+    """What a supplier may quote with on this project (shown to the supplier with its ceilings)."""
     rows = (await session.exec(_CONTEXT, params={"agreement_id": project.agreement_id,
                                                  "supplier_id": supplier_id})).all()
     return _offers(rows, project)
@@ -147,16 +134,14 @@ async def offers_of(session: AsyncSession, project: Project, supplier_id: str) -
 
 def choose_offer(offers: list[Offer], service_id: str | None) -> Offer:
     if not offers:
-        raise Forbidden("you have no listed service this project asks for", code="service_not_listed")
+        raise Forbidden("您没有上架本项目所需的服务", code="service_not_listed")
     if service_id is not None:
         for offer in offers:
             if offer.service_id == service_id:
                 return offer
-        raise Invalid(f"service {service_id} is not one of your listed services for this project",
-                      code="service_not_listed")
+        raise Invalid(f"服务 {service_id} 不是您在本项目可用于报价的上架服务", code="service_not_listed")
     if len(offers) > 1:
-        names = ", ".join(f"{o.service_id} ({o.service_name})" for o in offers)
-        raise Invalid(f"you list several services for this project: say which one you quote with (service_id: {names})",
-                      code="service_required")
+        names = "、".join(f"{o.service_id}（{o.service_name}）" for o in offers)
+        raise Invalid(f"您在本项目有多个上架服务，请用 service_id 指明以哪一个报价：{names}", code="service_required")
     return offers[0]
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from bidding.domain import DurationBounds
+from bidding.domain import LONGEST_WINDOW_SECONDS, DurationBounds
 from servicekit.settings import ServiceSettings
 
 
@@ -14,8 +14,8 @@ class Settings(ServiceSettings):
     database_url: str = "sqlite:///var/bidding.db"
 
     bidding_min_duration_seconds: int = Field(
-        1800, ge=1, description="Shortest secondary-bidding window: the necessary response time (必要响应时间)")
-    bidding_max_duration_seconds: int = Field(7 * 86400, ge=1, description="Longest secondary-bidding window")
+        1800, ge=1, le=LONGEST_WINDOW_SECONDS, description="Shortest secondary-bidding window: the necessary response time (必要响应时间)")
+    bidding_max_duration_seconds: int = Field(7 * 86400, ge=1, le=LONGEST_WINDOW_SECONDS, description="Longest secondary-bidding window")
     bidding_timer_interval: float = Field(
         0.5, gt=0, le=60, description="Seconds between two looks for windows to open or close")
 

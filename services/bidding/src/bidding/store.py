@@ -5,16 +5,17 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from servicekit.tables import table_base
+from bidding import domain
+from servicekit.tables import add_numbering_table, table_base
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
 Table = table_base()
 metadata = Table.metadata
+add_numbering_table(metadata)  # project numbers (servicekit.numbering.next_number)
 
 
 # --- read model of plans (from PlanCreated / PlanUpdated) -------------------------------------------
@@ -120,7 +121,9 @@ class OfferingRef(Table, table=True):
 # --- projects -------------------------------------------------------------------------------------------
 
 class Project(Table, table=True):
-    """A project (项目): direct selection (直接选定) or secondary bidding (二次竞价)."""
+    """A project (项目): direct selection (直接选定) or secondary bidding (二次竞价). The purchaser's, the
+    plan line's and the agreement's facts are the project's own copy, as the events brought them:
+    services share events, never tables, so these columns resemble orders' and contracts' by design."""
 
     __tablename__ = "projects"
     __table_args__ = (sa.Index("ix_projects_due", "status", "method"),)
@@ -233,26 +236,7 @@ class Announcement(Table, table=True):
     published_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
-class Counter(Table, table=True):
-    """Sequences of human-readable numbers (project numbers per method and year)."""
-
-    __tablename__ = "counters"
-
-    name: str = Field(primary_key=True, max_length=60)
-    last: int = Field(sa_type=sa.BigInteger)
-
-
 # --- queries --------------------------------------------------------------------------------------------
-
-async def next_number(session: AsyncSession, name: str) -> int:
-    """Atomically the next number of a counter (an upsert: no two transactions get the same one)."""
-    table = Counter.__table__
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(name=name, last=1).on_conflict_do_update(
-        index_elements=[table.c.name], set_={"last": table.c.last + 1}).returning(table.c.last)
-    return int((await session.exec(stmt)).scalar_one())
-
 
 async def lock_project(session: AsyncSession, project_id: str, *, shared: bool = False) -> Project | None:
     """The project, row-locked on PostgreSQL: FOR SHARE lets quotes run side by side and keeps the
@@ -260,6 +244,14 @@ async def lock_project(session: AsyncSession, project_id: str, *, shared: bool =
     serializes every write transaction anyway.)"""
     query = select(Project).where(Project.id == project_id).with_for_update(read=shared)
     return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+
+async def invited_project(session: AsyncSession, project_id: str, supplier_id: str) -> Project | None:
+    """The project, if this supplier is invited to it (else None: it may not see it)."""
+    project = await session.get(Project, project_id)
+    if project is None or await session.get(Invitation, (project_id, supplier_id)) is None:
+        return None
+    return project
 
 
 async def listed_offerings(session: AsyncSession, agreement_id: str) -> list[tuple[OfferingRef, ServiceRef, SupplierRef]]:
@@ -274,6 +266,22 @@ async def listed_offerings(session: AsyncSession, agreement_id: str) -> list[tup
     return list(rows.all())
 
 
+def offer_of(offering: OfferingRef, service: ServiceRef) -> domain.Offer:
+    return domain.Offer(offering.offering_id, service.service_id, service.name, service.unit,
+                        offering.agreement_price, domain.tiers_of(offering.discount_tiers))
+
+
+async def eligible_offers(session: AsyncSession, project: Project) -> dict[str, list[domain.Offer]]:
+    """{supplier_id: offers} of every active shortlisted supplier of the agreement with a listed
+    service the project asks for (二次竞价 invites them all)."""
+    out: dict[str, list[domain.Offer]] = {}
+    for offering, service, supplier in await listed_offerings(session, project.agreement_id):
+        if supplier.status == "active" and domain.serves(project.method, project.category_code, project.service_id,
+                                                         service.service_id, service.category_code):
+            out.setdefault(supplier.supplier_id, []).append(offer_of(offering, service))
+    return out
+
+
 async def suspended_suppliers(session: AsyncSession, agreement_id: str) -> dict[str, str]:
     """{supplier_id: reason} of the agreement's suspended suppliers."""
     rows = await session.exec(select(SupplierRef.supplier_id, SupplierRef.status_reason)
@@ -283,3 +291,9 @@ async def suspended_suppliers(session: AsyncSession, agreement_id: str) -> dict[
 
 async def project_quotes(session: AsyncSession, project_id: str) -> list[Quote]:
     return list((await session.exec(select(Quote).where(Quote.project_id == project_id))).all())
+
+
+async def standing(session: AsyncSession, project: Project) -> domain.Standing[Quote]:
+    """The project's quotes as they rank now (domain.standing), with the agreement's suspensions."""
+    return domain.standing(await project_quotes(session, project.id),
+                           await suspended_suppliers(session, project.agreement_id), project.status)

@@ -7,11 +7,11 @@ PostgreSQL claim due projects with FOR UPDATE SKIP LOCKED: a window opens once a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from bidding import windows
 from servicekit.app import Service
+from servicekit.tasks import periodic
 
 log = logging.getLogger("bidding.timers")
 
@@ -24,13 +24,7 @@ async def catch_up(service: Service) -> None:
 
 
 async def run_timers(service: Service) -> None:
-    """Background task: looks for due windows every BIDDING_TIMER_INTERVAL seconds until cancelled."""
-    interval = service.settings.bidding_timer_interval
-    while True:
-        try:
-            await windows.run_due(service.db, service.app.state.clock)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 — the database may be away for a moment; try again next tick
-            log.exception("timer tick failed; retrying")
-        await asyncio.sleep(interval)
+    """Background task: looks for due windows every BIDDING_TIMER_INTERVAL seconds until cancelled
+    (a failed tick is logged and tried again at the next: servicekit.tasks.periodic)."""
+    await periodic(lambda: windows.run_due(service.db, service.app.state.clock),
+                   every=service.settings.bidding_timer_interval, name="bidding timer tick", log=log)

@@ -1,5 +1,6 @@
-"""Response models of the bidding API and how a stored project or quote is shown to each viewer.
-Statuses carry the code and the label the platform shows; times are shown in Asia/Shanghai."""
+"""The read side of the bidding API: response models, and what each viewer may see of a project, its
+quotes and the announcements (reads only: nothing here writes). Statuses carry the code and the
+label the platform shows; times are shown in Asia/Shanghai."""
 
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bidding import domain
-from bidding.store import Announcement, Project, Quote
+from bidding import domain, quotes
+from bidding.domain import Method, Status
+from bidding.store import (AgreementRef, Announcement, Invitation, Project, Quote, ServiceRef, SupplierRef,
+                           invited_project, standing)
 from contracts_schema.types import Money, Quantity
+from servicekit.auth import Principal
+from servicekit.db import Database
+from servicekit.errors import Conflict, NotFound
+from servicekit.logging import bind_context
 from servicekit.types import ShanghaiTime
 
 
@@ -137,18 +146,17 @@ KIND_LABELS = {"procurement": "采购公告", "award": "单笔成交结果公告
 _PROJECT_FIELDS = set(ProjectOut.model_fields) & set(Project.model_fields)
 
 
-def project_out(project: Project, *, viewer: str, now: datetime | None = None, **extras: Any) -> ProjectOut:
+def project_out(project: Project, *, viewer: str, now: datetime, **extras: Any) -> ProjectOut:
     data = {f: getattr(project, f) for f in _PROJECT_FIELDS}
     window = None
-    if now is not None and project.starts_at and project.ends_at and project.status in (domain.Status.SCHEDULED,
-                                                                                       domain.Status.QUOTING):
+    if project.starts_at and project.ends_at and project.status in (domain.Status.SCHEDULED, domain.Status.QUOTING):
         window = domain.window_state(now, project.starts_at, project.ends_at)
     return ProjectOut(
         **data, method_label=domain.METHOD_LABELS[domain.Method(project.method)],
         status_label=domain.STATUS_LABELS[domain.Status(project.status)],
         funds_status=project.funds if viewer == "purchaser" else None,
         funds_status_label=domain.FUNDS_LABELS[domain.Funds(project.funds)] if viewer == "purchaser" else None,
-        quotes_sealed=project.closed_at is None, window=window,
+        quotes_sealed=domain.sealed(project, now), window=window,
         window_label=domain.WINDOW_LABELS[window] if window else None, **extras)
 
 
@@ -173,3 +181,117 @@ def announcement_out(announcement: Announcement) -> AnnouncementOut:
     return AnnouncementOut(**announcement_summary(announcement).model_dump(), content=announcement.content,
                            details=announcement.details)
 
+
+# --- reads ------------------------------------------------------------------------------------------------
+
+async def visible_project(session: AsyncSession, user: Principal, project_id: str) -> Project:
+    """The project, if this viewer may see it: a purchaser its own unit's, a supplier one it is invited to."""
+    project = None
+    if user.is_("purchaser"):
+        project = await session.get(Project, project_id)
+        if project is not None and project.purchaser_org_id != user.org_id:
+            project = None
+    elif user.is_("supplier"):
+        project = await invited_project(session, project_id, user.org_id)
+    if project is None:
+        raise domain.no_such_project(project_id)
+    return project
+
+
+async def _page(db: Database, query: Any, limit: int, offset: int) -> tuple[int, list[Any]]:
+    """How many rows the query finds in all, and one page of them."""
+    async with db.read() as session:
+        total = (await session.exec(select(func.count()).select_from(query.order_by(None).subquery()))).one()
+        rows = (await session.exec(query.limit(limit).offset(offset))).all()
+    return total, list(rows)
+
+
+async def project_page(db: Database, user: Principal, now: datetime, *, status: Status | None,
+                       method: Method | None, limit: int, offset: int) -> ProjectPage:
+    """A purchaser's unit's projects, or the projects a supplier is invited to, newest first."""
+    query = select(Project)
+    if user.is_("purchaser"):
+        query = query.where(Project.purchaser_org_id == user.org_id)
+    else:
+        query = query.join(Invitation, Invitation.project_id == Project.id).where(Invitation.supplier_id == user.org_id)
+    if status:
+        query = query.where(Project.status == status)
+    if method:
+        query = query.where(Project.method == method)
+    total, rows = await _page(db, query.order_by(col(Project.created_at).desc(), Project.id), limit, offset)
+    return ProjectPage(total=total, items=[project_out(p, viewer=user.role, now=now) for p in rows])
+
+
+async def project_view(db: Database, user: Principal, project_id: str, now: datetime) -> ProjectOut:
+    """查看项目: what this viewer may see of it (a supplier: its own quote and services; the purchaser:
+    how many quotes, once they are unsealed)."""
+    bind_context(project_id=project_id)
+    async with db.read() as session:
+        project = await visible_project(session, user, project_id)
+        agreement = await session.get(AgreementRef, project.agreement_id)
+        service = await session.get(ServiceRef, (project.agreement_id, project.service_id)) if project.service_id else None
+        supplier = (await session.get(SupplierRef, (project.agreement_id, project.supplier_id))
+                    if project.supplier_id else None)
+        extras: dict[str, Any] = {
+            "agreement_no": agreement.agreement_no if agreement else "",
+            "agreement_name": agreement.name if agreement else "",
+            "service_name": service.name if service else None,
+            "supplier_name": supplier.name if supplier else None,
+        }
+        if project.winning_quote_id:
+            winner = await session.get(Quote, project.winning_quote_id)
+            extras["award"] = quote_out(winner, project.quantity, rank=1) if winner else None
+        if user.is_("supplier"):
+            mine = await session.get(Quote, domain.quote_id_for(project.id, user.org_id))
+            extras["my_quote"] = quote_out(mine, project.quantity) if mine else None
+            extras["my_services"] = [
+                {"service_id": o.service_id, "name": o.service_name, "unit": o.unit,
+                 "ceiling_amount": domain.ceiling(o, project)}
+                for o in await quotes.offers_of(session, project, user.org_id)]
+        elif not domain.sealed(project, now):
+            count = (await session.exec(select(func.count()).select_from(Quote)
+                                        .where(Quote.project_id == project.id))).one()
+            extras["quote_count"] = count
+    return project_out(project, viewer=user.role, now=now, **extras)
+
+
+async def quotes_view(db: Database, user: Principal, project_id: str, now: datetime) -> QuotesOut:
+    """A supplier sees its own quote; the purchaser sees them all, ranked, once they are unsealed."""
+    bind_context(project_id=project_id)
+    async with db.read() as session:
+        project = await visible_project(session, user, project_id)
+        is_sealed = domain.sealed(project, now)
+        if user.is_("supplier"):
+            mine = await session.get(Quote, domain.quote_id_for(project.id, user.org_id))
+            return QuotesOut(sealed=is_sealed, closed_at=project.closed_at,
+                             quotes=[quote_out(mine, project.quantity)] if mine else [])
+        if is_sealed:
+            until = f"竞价结束（{domain.fmt_time(project.ends_at)}）" if project.ends_at else "供应商报价"
+            raise Conflict(f"报价在{until}之前保持密封", code="quotes_sealed")
+        current = await standing(session, project)
+    ranked = [quote_out(q, project.quantity, rank=i) for i, q in enumerate(current.ranked, 1)]
+    winner = next((q for q in ranked if q.id == project.winning_quote_id), None) if project.winning_quote_id else (
+        ranked[0] if ranked and project.status == Status.AWAITING else None)
+    return QuotesOut(sealed=False, closed_at=project.closed_at, proposed_winner=winner,
+                     quotes=ranked + [quote_out(q, project.quantity, excluded_reason=reason)
+                                      for q, reason in current.excluded])
+
+
+async def announcement_page(db: Database, *, kind: str | None, project_id: str | None, limit: int,
+                            offset: int) -> AnnouncementPage:
+    query = select(Announcement)
+    if kind:
+        query = query.where(Announcement.kind == kind)
+    if project_id:
+        query = query.where(Announcement.project_id == project_id)
+    total, rows = await _page(db, query.order_by(col(Announcement.published_at).desc(), Announcement.id), limit,
+                              offset)
+    return AnnouncementPage(total=total, items=[announcement_summary(a) for a in rows])
+
+
+async def announcement_view(db: Database, announcement_id: str) -> AnnouncementOut:
+    async with db.read() as session:
+        announcement = await session.get(Announcement, announcement_id)
+    if announcement is None:
+        raise NotFound(f"公告 {announcement_id} 不存在")
+    return announcement_out(announcement)

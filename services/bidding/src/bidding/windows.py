@@ -1,7 +1,8 @@
-"""The life of a secondary-bidding window and the plan's answer to a published project, driven by
-events (handlers.py) and by time (timers.py): funds reserved or refused, the window opened at its
-start, closed at its end. Each function runs in the caller's transaction, except `run_due` and
-`open_if_due`, which make their own."""
+"""How a project moves without anyone clicking, driven by events (handlers.py) and by time
+(timers.py): the plan's answer to a published project (funds reserved or refused), the window opened
+at its start and closed at its end; and the two ways a project ends that every path records alike
+(`record_failure`, `record_termination`, used by workflow.py too). Each function runs in the
+caller's transaction, except `run_due` and `open_if_due`, which make their own."""
 
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ import sqlalchemy as sa
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bidding import domain, workflow
-from bidding.domain import Command, Funds, Method, Status
-from bidding.store import Invitation, Project, lock_project, project_quotes, suspended_suppliers
-from bidding.workflow import Clock
-from contracts_schema.events.bidding import BiddingClosed, QuotingOpened
+from bidding import domain
+from bidding.domain import Clock, Command, Funds, Method, Status
+from bidding.store import Invitation, Project, eligible_offers, lock_project, standing
+from contracts_schema.events.bidding import BiddingClosed, ProjectFailed, ProjectTerminated, QuotingOpened
 from servicekit.db import Database
 from servicekit.logging import log_context
 from servicekit.outbox import emit
@@ -54,15 +54,15 @@ async def funds_rejected(session: AsyncSession, project_id: str, reason: str, no
         log.info("funds rejection ignored: the project no longer waits for it")
         return
     project.funds = Funds.REJECTED
-    await workflow.record_termination(session, project, f"采购计划资金预留未通过：{reason}", "system", now,
-                                      command=Command.FUNDS_REJECTED)
+    await record_termination(session, project, f"采购计划资金预留未通过：{reason}", "system", now,
+                             command=Command.FUNDS_REJECTED)
 
 
 async def open_window(session: AsyncSession, project: Project, now: datetime) -> None:
     """项目报价中: invites every supplier eligible now (active, with a listed service of the category)."""
     project.status = domain.next_status(project.method, project.status, Command.OPEN)
     project.opened_at = project.updated_at = now
-    offers = await workflow.eligible_offers(session, project)
+    offers = await eligible_offers(session, project)
     await session.exec(delete(Invitation).where(Invitation.project_id == project.id))
     session.add_all([Invitation(project_id=project.id, supplier_id=s, invited_at=now) for s in sorted(offers)])
     await emit(session, QuotingOpened(project_id=project.id, project_no=project.project_no, method=project.method,
@@ -74,15 +74,13 @@ async def open_window(session: AsyncSession, project: Project, now: datetime) ->
 
 async def close_window(session: AsyncSession, project: Project, now: datetime) -> None:
     """The window ended: suspended suppliers are excluded; no valid quote → 项目失败, else 结果待确认."""
-    quotes = await project_quotes(session, project.id)
-    suspended = await suspended_suppliers(session, project.agreement_id)
+    current = await standing(session, project)
     excluded = []
-    for quote in quotes:
-        if quote.supplier_id in suspended:
-            quote.excluded_reason = f"竞价结束时供应商资格已暂停：{suspended[quote.supplier_id]}"
-            excluded.append(quote.supplier_id)
-            session.add(quote)
-    valid = domain.rank(workflow.ranked_quotes(quotes), excluded)
+    for quote, reason in current.excluded:
+        quote.excluded_reason = reason
+        excluded.append(quote.supplier_id)
+        session.add(quote)
+    valid = current.ranked
     project.status = domain.next_status(project.method, project.status, Command.CLOSE, has_valid_quote=bool(valid))
     project.closed_at = project.updated_at = now
     session.add(project)
@@ -90,9 +88,33 @@ async def close_window(session: AsyncSession, project: Project, now: datetime) -
                                       valid_quote_count=len(valid), excluded_supplier_ids=sorted(excluded),
                                       closed_at=now, ends_at=project.ends_at))
     if project.status == Status.FAILED:
-        await workflow.record_failure(session, project, "竞价结束时没有有效报价", now)
+        await record_failure(session, project, "竞价结束时没有有效报价", now)
     log.info("bidding closed", extra={"status": project.status, "valid_quotes": len(valid),
                                       "excluded": len(excluded)})
+
+
+async def record_failure(session: AsyncSession, project: Project, reason: str, now: datetime) -> None:
+    """项目失败 (no valid quote, or the chosen supplier declined): plans releases the reservation."""
+    project.outcome_reason, project.ended_at, project.ended_by = reason, now, "system"
+    session.add(project)
+    await emit(session, ProjectFailed(project_id=project.id, project_no=project.project_no, method=project.method,
+                                      plan_id=project.plan_id, plan_line_id=project.plan_line_id, reason=reason,
+                                      previous_status=Status.QUOTING, failed_at=now))
+
+
+async def record_termination(session: AsyncSession, project: Project, reason: str, by: str, now: datetime, *,
+                             command: Command = Command.TERMINATE) -> None:
+    """项目终止 (by the purchaser, or the plan refused the funds): plans releases the reservation."""
+    previous = project.status
+    project.status = domain.next_status(project.method, project.status, command)
+    project.outcome_reason, project.ended_by, project.ended_at, project.updated_at = reason, by, now, now
+    session.add(project)
+    if previous != Status.DRAFT:  # a draft was never public: nothing to release, nobody to tell
+        await emit(session, ProjectTerminated(
+            project_id=project.id, project_no=project.project_no, method=project.method, plan_id=project.plan_id,
+            plan_line_id=project.plan_line_id, previous_status=previous, reason=reason, terminated_by=by,
+            terminated_at=now))
+    log.info("project terminated", extra={"previous_status": previous, "by": by})
 
 
 async def run_due(db: Database, clock: Clock, *, limit: int = 1000) -> int:

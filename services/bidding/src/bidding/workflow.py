@@ -4,9 +4,7 @@ The HTTP routes, the event handlers and the timers call these functions; none of
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,25 +14,23 @@ from uuid import uuid4
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bidding import domain
+from bidding import domain, quotes
 from bidding.announcements import AwardFacts, ProcurementFacts, Rendered, award_announcement, procurement_announcement
 from bidding.domain import Command, Funds, Method, Status
 from bidding.store import (AgreementRef, Announcement, Invitation, OfferingRef, PlanLineRef, PlanRef, Project,
-                           Quote, ServiceRef, SupplierRef, listed_offerings, lock_project, next_number,
-                           project_quotes, suspended_suppliers)
+                           Quote, ServiceRef, SupplierRef, eligible_offers, invited_project, lock_project, offer_of,
+                           standing)
+from bidding.windows import open_if_due, record_failure, record_termination
 from contracts_schema.events.base import Party
-from contracts_schema.events.bidding import (AnnouncementPublished, ProjectFailed, ProjectPublished,
-                                             ProjectTerminated, ResultConfirmed)
+from contracts_schema.events.bidding import AnnouncementPublished, ProjectPublished, ResultConfirmed
 from servicekit.auth import Principal
 from servicekit.db import Database
-from servicekit.errors import Conflict, Invalid, NotFound
+from servicekit.errors import Conflict, Invalid
 from servicekit.logging import bind_context
+from servicekit.numbering import next_number
 from servicekit.outbox import emit
 
 log = logging.getLogger("bidding.workflow")
-
-Clock = Callable[[], datetime]
-"""Returns the current instant (timezone-aware UTC). Tests pass a clock they move by hand."""
 
 
 # --- references a project makes, checked against the read models -------------------------------------
@@ -42,11 +38,11 @@ Clock = Callable[[], datetime]
 async def _plan_line(session: AsyncSession, user: Principal, plan_id: str, line_id: str) -> tuple[PlanRef, PlanLineRef]:
     plan = await session.get(PlanRef, plan_id)
     if plan is None or plan.purchaser_org_id != user.org_id:
-        raise Invalid(f"plan {plan_id} is not among your unit's plans (a plan just entered takes a moment to "
-                      "reach bidding)", code="unknown_plan")
+        raise Invalid(f"采购计划 {plan_id} 不在本单位的计划中（刚录入的计划需要片刻才会同步到竞价服务）",
+                      code="unknown_plan")
     line = await session.get(PlanLineRef, line_id)
     if line is None or line.plan_id != plan_id:
-        raise Invalid(f"plan {plan.plan_no} has no line {line_id}", code="unknown_plan_line")
+        raise Invalid(f"采购计划 {plan.plan_no} 没有计划明细 {line_id}", code="unknown_plan_line")
     return plan, line
 
 
@@ -54,63 +50,21 @@ async def _agreement(session: AsyncSession, agreement_id: str, method: Method, n
                      at_award: bool = False) -> AgreementRef:
     agreement = await session.get(AgreementRef, agreement_id)
     if agreement is None:
-        raise Invalid(f"framework agreement {agreement_id} is not in the shortlisted-service library",
-                      code="unknown_agreement")
+        raise Invalid(f"框架协议 {agreement_id} 不在入围服务库中", code="unknown_agreement")
     problem = domain.agreement_problem(valid_from=agreement.valid_from, valid_to=agreement.valid_to,
                                        expired=agreement.expired, methods=agreement.methods, method=method,
                                        today=domain.shanghai_date(now))
     if problem:
         if at_award:
-            raise Conflict(f"{problem}: the result cannot be confirmed; terminate the project",
-                           code="agreement_not_valid")
-        raise Invalid(f"{problem} ({agreement.agreement_no})", code="agreement_not_valid")
+            raise Conflict(f"{problem}：无法确认成交结果，请终止项目", code="agreement_not_valid")
+        raise Invalid(f"{problem}（{agreement.agreement_no}）", code="agreement_not_valid")
     return agreement
 
 
 def _check_quantity(quantity: Decimal, line: PlanLineRef) -> None:
     if quantity > line.quantity:
-        raise Invalid(f"the quantity {quantity} is more than plan line {line.line_no} plans ({line.quantity} "
-                      f"{line.unit})", code="quantity_above_plan")
-
-
-def offering_ceiling(agreement_price: Decimal, discount_tiers: list[dict[str, str]], quantity: Decimal) -> Decimal:
-    tiers = [domain.Tier(Decimal(str(t["min_quantity"])), Decimal(str(t["unit_price"]))) for t in discount_tiers]
-    return domain.ceiling_amount(agreement_price, tiers, quantity)
-
-
-@dataclass(frozen=True)
-class Offer:
-    """What one supplier may quote with on a project: a listed service it offers, with its ceiling
-    (its agreement price, volume discounts applied, × the quantity)."""
-
-    offering_id: str
-    service_id: str
-    service_name: str
-    unit: str
-    ceiling: Decimal
-
-
-def serves(method: str, category_code: str, chosen_service_id: str | None, service_id: str,
-           service_category: str) -> bool:
-    """Whether a service answers the project: the chosen one (direct selection), or any of the
-    project's category (secondary bidding)."""
-    if method == Method.DIRECT:
-        return service_id == chosen_service_id
-    return domain.category_matches(category_code, service_category)
-
-
-async def eligible_offers(session: AsyncSession, project: Project) -> dict[str, list[Offer]]:
-    """{supplier_id: offers} of every active shortlisted supplier of the agreement with a listed
-    service in the project's category (二次竞价 invites them all)."""
-    out: dict[str, list[Offer]] = {}
-    for offering, service, supplier in await listed_offerings(session, project.agreement_id):
-        if supplier.status != "active" or not serves(project.method, project.category_code, project.service_id,
-                                                     service.service_id, service.category_code):
-            continue
-        out.setdefault(supplier.supplier_id, []).append(Offer(
-            offering.offering_id, service.service_id, service.name, service.unit,
-            offering_ceiling(offering.agreement_price, offering.discount_tiers, project.quantity)))
-    return out
+        raise Invalid(f"数量 {quantity} 超过计划明细 {line.line_no} 的计划数量（{line.quantity} {line.unit}）",
+                      code="quantity_above_plan")
 
 
 def _party_of_purchaser(project: Project) -> Party:
@@ -148,23 +102,22 @@ async def create_direct_selection(db: Database, user: Principal, data: DirectSel
         agreement = await _agreement(session, data.agreement_id, Method.DIRECT, now)
         supplier = await session.get(SupplierRef, (agreement.agreement_id, data.supplier_id))
         if supplier is None:
-            raise Invalid(f"supplier {data.supplier_id} is not shortlisted under {agreement.agreement_no}",
+            raise Invalid(f"供应商 {data.supplier_id} 未入围框架协议 {agreement.agreement_no}",
                           code="supplier_not_shortlisted")
         if supplier.status != "active":
-            raise Invalid(f"{supplier.name} is suspended under {agreement.agreement_no}: {supplier.status_reason}",
+            raise Invalid(f"{supplier.name} 在框架协议 {agreement.agreement_no} 下的资格已暂停：{supplier.status_reason}",
                           code="supplier_suspended")
         service = await session.get(ServiceRef, (agreement.agreement_id, data.service_id))
         offering = (await session.exec(select(OfferingRef).where(
             OfferingRef.agreement_id == agreement.agreement_id, OfferingRef.service_id == data.service_id,
             OfferingRef.supplier_id == data.supplier_id, OfferingRef.listed.is_(True)))).first()
         if service is None or offering is None:
-            raise Invalid(f"{supplier.name} has no listed service {data.service_id} under {agreement.agreement_no}",
+            raise Invalid(f"{supplier.name} 在框架协议 {agreement.agreement_no} 下没有上架服务 {data.service_id}",
                           code="service_not_listed")
         if not domain.category_matches(line.category_code, service.category_code):
-            raise Invalid(f"the service's category {service.category_code} does not match plan line {line.line_no}'s "
-                          f"category {line.category_code}", code="category_mismatch")
+            raise Invalid(f"服务的品目 {service.category_code} 与计划明细 {line.line_no} 的品目 {line.category_code} 不符",
+                          code="category_mismatch")
         _check_quantity(data.quantity, line)
-        ceiling = offering_ceiling(offering.agreement_price, offering.discount_tiers, data.quantity)
 
         project_id = f"PJ{uuid4().hex[:16]}"
         bind_context(project_id=project_id)
@@ -177,8 +130,9 @@ async def create_direct_selection(db: Database, user: Principal, data: DirectSel
             contact_phone=data.contact_phone, office_phone=data.office_phone, plan_id=plan.plan_id,
             plan_line_id=line.line_id, filing_no=plan.filing_no, item_name=line.item_name,
             category_code=service.category_code, agreement_id=agreement.agreement_id, service_id=service.service_id,
-            supplier_id=supplier.supplier_id, quantity=data.quantity, unit=service.unit, ceiling_amount=ceiling,
+            supplier_id=supplier.supplier_id, quantity=data.quantity, unit=service.unit,
             requirements=data.requirements, created_at=now, updated_at=now, published_at=now)
+        project.ceiling_amount = domain.ceiling(offer_of(offering, service), project)
         session.add(project)
         session.add(Invitation(project_id=project_id, supplier_id=supplier.supplier_id, invited_at=now))
         await emit(session, _published_event(project, agreement))
@@ -209,11 +163,11 @@ async def _check_secondary(session: AsyncSession, user: Principal, project: Proj
     plan, line = await _plan_line(session, user, project.plan_id, project.plan_line_id)
     agreement = await _agreement(session, project.agreement_id, Method.SECONDARY, now)
     if not domain.category_matches(agreement.category_code, project.category_code):
-        raise Invalid(f"category {project.category_code} is not covered by {agreement.agreement_no} "
-                      f"({agreement.category_code} {agreement.category_name})", code="category_mismatch")
+        raise Invalid(f"品目 {project.category_code} 不在框架协议 {agreement.agreement_no}（{agreement.category_code} "
+                      f"{agreement.category_name}）的范围内", code="category_mismatch")
     if not domain.category_matches(line.category_code, project.category_code):
-        raise Invalid(f"category {project.category_code} does not match plan line {line.line_no}'s category "
-                      f"{line.category_code}", code="category_mismatch")
+        raise Invalid(f"品目 {project.category_code} 与计划明细 {line.line_no} 的品目 {line.category_code} 不符",
+                      code="category_mismatch")
     _check_quantity(project.quantity, line)
     return plan, line, agreement
 
@@ -246,7 +200,7 @@ async def create_secondary_bidding(db: Database, user: Principal, values: dict[s
 async def _own_project(session: AsyncSession, user: Principal, project_id: str) -> Project:
     project = await lock_project(session, project_id)
     if project is None or project.purchaser_org_id != user.org_id:
-        raise NotFound(f"project {project_id} not found")
+        raise domain.no_such_project(project_id)
     bind_context(project_id=project.id)
     return project
 
@@ -278,15 +232,13 @@ async def _announce(session: AsyncSession, user: Principal, project: Project, wi
     _apply_plan(project, plan, line)
     starts_at, ends_at = domain.plan_window(now, window.starts_at, window.duration, bounds)
     if domain.shanghai_date(ends_at) > agreement.valid_to:
-        raise Invalid(f"the bidding would end on {domain.fmt_time(ends_at)}, after {agreement.agreement_no} expires "
-                      f"({agreement.valid_to.isoformat()}): the result could not be confirmed", code="ends_after_agreement")
+        raise Invalid(f"竞价将于 {domain.fmt_time(ends_at)} 结束，晚于框架协议 {agreement.agreement_no} 的到期日"
+                      f"（{agreement.valid_to.isoformat()}）：届时将无法确认成交结果", code="ends_after_agreement")
     offers = await eligible_offers(session, project)
     if not offers:
-        raise Invalid(f"no shortlisted supplier of {agreement.agreement_no} has a listed service in category "
-                      f"{project.category_code}: nobody could quote", code="no_eligible_supplier")
-    ceiling = max(o.ceiling for supplier_offers in offers.values() for o in supplier_offers)
-    if project.price_limit is not None:
-        ceiling = min(ceiling, project.price_limit)
+        raise Invalid(f"框架协议 {agreement.agreement_no} 的入围供应商中没有人上架品目 {project.category_code} 的服务："
+                      "无人可以报价", code="no_eligible_supplier")
+    ceiling = domain.project_ceiling((o for supplier_offers in offers.values() for o in supplier_offers), project)
     rendered = procurement_announcement(ProcurementFacts(
         project_no=project.project_no, project_name=project.name, purchaser_name=project.purchaser_name,
         purchaser_address=project.purchaser_address, contact_name=project.contact_name,
@@ -303,9 +255,9 @@ async def preview_announcement(db: Database, user: Principal, project_id: str, w
     async with db.read() as session:
         stored = await session.get(Project, project_id)
         if stored is None or stored.purchaser_org_id != user.org_id:
-            raise NotFound(f"project {project_id} not found")
+            raise domain.no_such_project(project_id)
         if stored.method != Method.SECONDARY:
-            raise Conflict("only a secondary bidding has a procurement announcement", code="illegal_transition")
+            raise Conflict("只有二次竞价项目有采购公告", code="illegal_transition")
         domain.next_status(stored.method, stored.status, Command.PUBLISH)
         project = Project(**stored.model_dump())  # a detached copy: the preview fills in facts, writes nothing
         rendered, *_ = await _announce(session, user, project, window, bounds, now)
@@ -351,38 +303,26 @@ async def _store_announcement(session: AsyncSession, project: Project, rendered:
     return announcement
 
 
-def ranked_quotes(quotes: list[Quote]) -> list[domain.RankedQuote]:
-    return [domain.RankedQuote(q.id, q.supplier_id, q.amount, q.quoted_at, q.seq) for q in quotes]
+# --- quotes (报价), and the chosen supplier's refusal (direct selection) ----------------------------------
 
-
-async def record_failure(session: AsyncSession, project: Project, reason: str, now: datetime) -> None:
-    """项目失败 (no valid quote): plans releases the reservation."""
-    project.outcome_reason, project.ended_at, project.ended_by = reason, now, "system"
-    session.add(project)
-    await emit(session, ProjectFailed(project_id=project.id, project_no=project.project_no, method=project.method,
-                                      plan_id=project.plan_id, plan_line_id=project.plan_line_id, reason=reason,
-                                      previous_status=Status.QUOTING, failed_at=now))
-
-
-# --- the chosen supplier declines (direct selection) ---------------------------------------------------
-
-def quote_id_for(project_id: str, supplier_id: str) -> str:
-    """One quote per supplier and project; revisions keep its id."""
-    return "QT" + hashlib.sha256(f"{project_id}|{supplier_id}".encode()).hexdigest()[:16]
-
-
-async def invited_project(session: AsyncSession, user: Principal, project_id: str) -> Project:
-    """The project, if this supplier may see it (invited); else NotFound."""
-    project = await session.get(Project, project_id)
-    if project is None or await session.get(Invitation, (project_id, user.org_id)) is None:
-        raise NotFound(f"project {project_id} not found")
-    return project
+async def submit_quote(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
+                       note: str, clock: domain.Clock) -> tuple[Quote, Decimal]:
+    """A supplier quotes or revises its quote (quotes.py: the path that carries load). A quote that
+    comes at the window's start before the timer's tick opens the window first. Returns the quote as
+    stored and the project's quantity."""
+    bind_context(project_id=project_id)
+    try:
+        return await quotes.record_quote(db, user, project_id, amount, service_id, note, clock)
+    except quotes.OpensFirst:
+        await open_if_due(db, project_id, clock)
+        return await quotes.record_quote(db, user, project_id, amount, service_id, note, clock)
 
 
 async def decline(db: Database, user: Principal, project_id: str, reason: str, now: datetime) -> Project:
     """The chosen supplier of a direct selection declines to quote, with a reason: 项目失败."""
     async with db.transaction() as session:
-        await invited_project(session, user, project_id)
+        if await invited_project(session, project_id, user.org_id) is None:
+            raise domain.no_such_project(project_id)
         project = await lock_project(session, project_id)
         assert project is not None
         bind_context(project_id=project.id)
@@ -395,28 +335,6 @@ async def decline(db: Database, user: Principal, project_id: str, reason: str, n
 
 # --- result (确认成交结果) and termination (终止) --------------------------------------------------------
 
-@dataclass(frozen=True)
-class Standing:
-    """The ranking as it stands now: quotes excluded at the close stay out; a supplier suspended since
-    is excluded again at the award."""
-
-    ranked: list[Quote]
-    excluded: dict[str, str]  # quote id → why
-
-
-async def standing(session: AsyncSession, project: Project) -> Standing:
-    """While the result awaits confirmation, a supplier suspended since the close is excluded too;
-    once decided, the ranking stays as it was decided (the award recorded its exclusions)."""
-    quotes = await project_quotes(session, project.id)
-    suspended = (await suspended_suppliers(session, project.agreement_id)
-                 if project.status == Status.AWAITING else {})
-    excluded = {q.id: q.excluded_reason or f"竞价结束后供应商资格被暂停：{suspended[q.supplier_id]}"
-                for q in quotes if q.excluded_reason or q.supplier_id in suspended}
-    by_id = {q.id: q for q in quotes}
-    order = domain.rank(ranked_quotes([q for q in quotes if q.id not in excluded]))
-    return Standing([by_id[r.quote_id] for r in order], excluded)
-
-
 async def confirm_result(db: Database, user: Principal, project_id: str, quote_id: str | None,
                          now: datetime) -> Project:
     """Confirms the proposed winner: checks the agreement and the supplier again, publishes the award
@@ -427,24 +345,22 @@ async def confirm_result(db: Database, user: Principal, project_id: str, quote_i
         agreement = await _agreement(session, project.agreement_id, Method(project.method), now, at_award=True)
         current = await standing(session, project)
         if not current.ranked:
-            raise Conflict("no eligible quote remains (the quoting suppliers are suspended): terminate the project",
-                           code="no_eligible_quote")
+            raise Conflict("没有可成交的有效报价（报价的供应商资格均已暂停）：请终止项目", code="no_eligible_quote")
         winner = current.ranked[0]
         if quote_id is not None and quote_id != winner.id:
-            raise Conflict(f"the proposed winner is now {winner.supplier_name} (quote {winner.id}); review the quotes "
-                           "and confirm again", code="winner_changed")
-        for quote in await project_quotes(session, project.id):
-            if quote.id in current.excluded and not quote.excluded_reason:  # excluded again at the award
-                quote.excluded_reason = current.excluded[quote.id]
+            raise Conflict(f"成交候选供应商已变为 {winner.supplier_name}（报价 {winner.id}）：请重新查看报价后再确认",
+                           code="winner_changed")
+        for quote, reason in current.excluded:
+            if not quote.excluded_reason:  # excluded again at the award
+                quote.excluded_reason = reason
                 session.add(quote)
         supplier = await session.get(SupplierRef, (project.agreement_id, winner.supplier_id))
         service = await session.get(ServiceRef, (project.agreement_id, winner.service_id))
         offering = await session.get(OfferingRef, winner.offering_id)
         assert supplier is not None and service is not None
-        if offering is not None and winner.amount > offering_ceiling(offering.agreement_price,
-                                                                    offering.discount_tiers, project.quantity):
-            raise Conflict(f"the quote {winner.amount:.2f} is now above the agreement price × quantity",
-                           code="above_ceiling")
+        if offering is not None and winner.amount > (ceiling := domain.ceiling(offer_of(offering, service), project)):
+            raise Conflict(f"报价 {winner.amount:.2f} 元现已高于最高可报价 {ceiling:.2f} 元（协议价格 × 数量，且不超过"
+                           "最高限价）：无法确认成交结果", code="above_ceiling")
         unit_price = domain.unit_price_of(winner.amount, project.quantity)
         rendered = award_announcement(AwardFacts(
             project_no=project.project_no, project_name=project.name, method_label=domain.METHOD_LABELS[project.method],
@@ -481,17 +397,3 @@ async def terminate(db: Database, user: Principal, project_id: str, reason: str,
         project = await _own_project(session, user, project_id)
         await record_termination(session, project, reason, user.username, now)
     return project
-
-
-async def record_termination(session: AsyncSession, project: Project, reason: str, by: str, now: datetime, *,
-                     command: Command = Command.TERMINATE) -> None:
-    previous = project.status
-    project.status = domain.next_status(project.method, project.status, command)
-    project.outcome_reason, project.ended_by, project.ended_at, project.updated_at = reason, by, now, now
-    session.add(project)
-    if previous != Status.DRAFT:  # a draft was never public: nothing to release, nobody to tell
-        await emit(session, ProjectTerminated(
-            project_id=project.id, project_no=project.project_no, method=project.method, plan_id=project.plan_id,
-            plan_line_id=project.plan_line_id, previous_status=previous, reason=reason, terminated_by=by,
-            terminated_at=now))
-    log.info("project terminated", extra={"previous_status": previous, "by": by})

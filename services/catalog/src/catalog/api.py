@@ -1,114 +1,29 @@
 """HTTP routes of the catalog service (reached through the gateway under /api/v1): browsing the
 shortlisted-service library (入围服务库) — categories, services by category and keyword, one service
-with the agreements and suppliers offering it. Any logged-in user. The agency's and the suppliers'
-routes are in stage1_api.py."""
+with the agreements and suppliers offering it. Any logged-in user. The agreements' routes (the agency's
+and the suppliers') are in agreements_api.py."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from sqlmodel import func, select
 
 from catalog import domain
-from catalog.store import Agreement, Offering, Service, ShortlistedSupplier, escape_like
+from catalog.store import Agreement, Offering, Service, ShortlistedSupplier, page_of
+from catalog.views import (CategoryNode, CategoryTree, Offer, ServiceDetail, ServicePage, SupplierBrief,
+                           agreement_brief, summary_of, tiers_out)
 from contracts_schema import categories
-from contracts_schema.types import Money, Quantity, utcnow
+from contracts_schema.types import utcnow
 from servicekit.app import DB
 from servicekit.auth import CurrentUser
 from servicekit.errors import Invalid, NotFound
 from servicekit.logging import bind_context
+from servicekit.queries import contains
+from servicekit.types import Id, Page, PageSize, line
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog 入围服务库"])
-
-
-class CategoryNode(BaseModel):
-    code: str
-    name: str
-    offered_services: int
-    children: list[CategoryNode]
-
-
-class CategoryTree(BaseModel):
-    items: list[CategoryNode]
-
-
-class ServiceSummary(BaseModel):
-    id: str
-    category_code: str
-    category_name: str
-    name: str
-    unit: str
-    description: str
-    min_price: Money | None = None
-    supplier_count: int
-    agreement_count: int
-
-
-class ServicePage(BaseModel):
-    items: list[ServiceSummary]
-    total: int
-    page: int
-    page_size: int
-
-
-class Method(BaseModel):
-    code: str
-    label: str
-
-
-class TierOut(BaseModel):
-    min_quantity: Quantity
-    unit_price: Money
-
-
-class AgreementBrief(BaseModel):
-    id: str
-    agreement_no: str
-    name: str
-    valid_from: date
-    valid_to: date
-    methods: list[Method]
-    status: str
-    status_label: str
-
-
-class SupplierBrief(BaseModel):
-    supplier_id: str
-    name: str
-    address: str
-    contact_name: str
-    contact_phone: str
-
-
-class Offer(BaseModel):
-    offering_id: str
-    agreement: AgreementBrief
-    supplier: SupplierBrief
-    agreement_price: Money
-    price: Money
-    discount_tiers: list[TierOut]
-
-
-class ServiceDetail(ServiceSummary):
-    offers: list[Offer]
-
-
-def methods_of(codes: list[str]) -> list[Method]:
-    return [Method(code=c, label=domain.METHOD_LABELS[c]) for c in codes]
-
-
-def agreement_brief(agreement: Agreement) -> AgreementBrief:
-    return AgreementBrief(**agreement.model_dump(include={"id", "agreement_no", "name", "valid_from", "valid_to",
-                                                          "status"}),
-                          methods=methods_of(agreement.methods), status_label=domain.AGREEMENT_LABELS[agreement.status])
-
-
-def summary_of(service: Service) -> ServiceSummary:
-    return ServiceSummary(**service.model_dump(include=set(ServiceSummary.model_fields)),
-                          category_name=categories.NAMES.get(service.category_code, ""))
 
 
 @router.get("/categories", response_model=CategoryTree,
@@ -134,39 +49,37 @@ async def category_tree(user: CurrentUser, db: DB) -> CategoryTree:
             summary="入围服务库: services offered now, by category and keyword (substring, Chinese works)")
 async def search_services(
     user: CurrentUser, db: DB,
-    category: Annotated[str | None, Query(description="Category code; its sub-categories are included")] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Words that must all appear in the name, "
+    category: Annotated[line(20) | None, Query(description="Category code; its sub-categories are included")] = None,
+    q: Annotated[line(100, min_length=0) | None, Query(description="Words that must all appear in the name, "
                                                                "description or category name")] = None,
     sort: Annotated[Literal["price", "-price", "name", "category"], Query(
         description="price: lowest listed price first; -price: highest first")] = "category",
-    page: Annotated[int, Query(ge=1, le=10000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Page = 1,
+    page_size: PageSize = 20,
 ) -> ServicePage:
     where = [Service.offered]
     if category:
         if not categories.is_known(category):
-            raise Invalid(f"unknown category (品目) code {category!r}", code="unknown_category")
+            raise Invalid(f"品目编码 “{category}” 不存在", code="unknown_category")
         where.append(Service.category_code.startswith(category))  # type: ignore[attr-defined]
     for word in (q or "").lower().split():
-        where.append(Service.search_text.like(f"%{escape_like(word)}%", escape="\\"))  # type: ignore[attr-defined]
+        where.append(contains(Service.search_text, word))
     order = {"price": (Service.min_price.asc(), Service.id), "-price": (Service.min_price.desc(), Service.id),  # type: ignore[union-attr]
              "name": (Service.name, Service.id), "category": (Service.category_code, Service.name, Service.id)}[sort]
     async with db.read() as session:
-        total = (await session.exec(select(func.count()).select_from(Service).where(*where))).one()
-        services = (await session.exec(select(Service).where(*where).order_by(*order)
-                                       .offset((page - 1) * page_size).limit(page_size))).all()
+        total, services = await page_of(session, Service, where, order, page=page, page_size=page_size)
     return ServicePage(items=[summary_of(s) for s in services], total=total, page=page, page_size=page_size)
 
 
 @router.get("/services/{service_id}", response_model=ServiceDetail,
             summary="One service: the agreements and suppliers offering it now, with their prices")
-async def get_service(service_id: str, user: CurrentUser, db: DB) -> ServiceDetail:
+async def get_service(service_id: Id, user: CurrentUser, db: DB) -> ServiceDetail:
     bind_context(service_id=service_id)
     today = domain.today_in_shanghai(utcnow())
     async with db.read() as session:
         service = await session.get(Service, service_id)
         if service is None:
-            raise NotFound(f"service {service_id} not found")
+            raise NotFound(f"服务 {service_id} 不存在")
         rows = (await session.exec(
             select(Offering, Agreement, ShortlistedSupplier)
             .join(Agreement, Agreement.id == Offering.agreement_id)
@@ -177,7 +90,7 @@ async def get_service(service_id: str, user: CurrentUser, db: DB) -> ServiceDeta
     offers = [Offer(offering_id=o.id, agreement=agreement_brief(a),
                     supplier=SupplierBrief(**s.model_dump(include=set(SupplierBrief.model_fields))),
                     agreement_price=o.agreement_price, price=o.price,
-                    discount_tiers=[TierOut(min_quantity=t.min_quantity, unit_price=t.unit_price) for t in o.tiers()])
+                    discount_tiers=tiers_out(o))
               for o, a, s in rows if domain.in_force(a.status, a.valid_from, a.valid_to, today)]
     offers.sort(key=lambda offer: (offer.price, offer.agreement.agreement_no, offer.supplier.supplier_id))
     return ServiceDetail(**summary_of(service).model_dump(), offers=offers)

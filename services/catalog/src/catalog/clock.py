@@ -5,7 +5,6 @@ PostgreSQL two replicas skip each other's locked rows."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from servicekit.app import Service
 from servicekit.db import Database
 from servicekit.logging import log_context
 from servicekit.outbox import emit
+from servicekit.tasks import periodic
 
 log = logging.getLogger("catalog.clock")
 
@@ -56,12 +56,7 @@ async def tick(db: Database, now: datetime) -> dict[str, str]:
 
 
 async def agreement_clock(service: Service) -> None:
-    """Ticks at start, then every CLOCK_INTERVAL seconds; a failed tick is logged and retried."""
-    while True:
-        try:
-            await tick(service.db, utcnow())
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("agreement clock tick failed; retrying at the next tick")
-        await asyncio.sleep(service.settings.clock_interval)
+    """Ticks at start, then every CLOCK_INTERVAL seconds; a failed tick is logged and retried
+    (servicekit.tasks.periodic)."""
+    await periodic(lambda: tick(service.db, utcnow()), every=service.settings.clock_interval,
+                   name="agreement clock tick", log=log)

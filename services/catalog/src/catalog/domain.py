@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from contracts_schema import categories
 from servicekit.errors import Conflict, Invalid
@@ -22,6 +23,8 @@ AGREEMENT_LABELS = {"scheduled": "未生效", "active": "有效", "expired": "�
 SUPPLIER_LABELS = {"active": "正常", "suspended": "已暂停"}
 OFFERING_LABELS = {"unlisted": "未上架", "listed": "已上架", "delisted": "已下架"}
 METHOD_LABELS = {"direct_selection": "直接选定", "secondary_bidding": "二次竞价"}
+_ACTIONS = {"list": "上架", "delist": "下架", "suspend": "暂停", "reinstate": "恢复"}
+T = TypeVar("T")
 
 
 def today_in_shanghai(now: datetime) -> date:
@@ -52,28 +55,21 @@ class Tier:
 
 def check_tiers(agreement_price: Decimal, tiers: list[Tier]) -> list[Tier]:
     """Volume discounts: ordered by quantity, each price below the agreement price and below the tier
-    before it (a larger quantity never costs more per unit)."""
+    before it (a larger quantity never costs more per unit). Which price applies to a quantity is
+    bidding's rule (bidding.domain.applicable_unit_price): the catalog only shows the tiers."""
     ordered = sorted(tiers, key=lambda t: t.min_quantity)
     quantities = [t.min_quantity for t in ordered]
     if len(set(quantities)) != len(quantities):
-        raise Invalid("two discount tiers start at the same quantity", code="invalid_discount_tiers")
+        duplicated = sorted({q for q in quantities if quantities.count(q) > 1})
+        raise Invalid(f"阶梯优惠的起始数量 {'、'.join(map(str, duplicated))} 重复：每一档的起始数量须不同",
+                      code="invalid_discount_tiers")
     previous = agreement_price
     for tier in ordered:
         if tier.unit_price >= previous:
-            raise Invalid(f"the discount tier from {tier.min_quantity} must be cheaper than {previous:.2f}",
-                          code="invalid_discount_tiers")
+            raise Invalid(f"起始数量 {tier.min_quantity} 的阶梯单价 {tier.unit_price:.2f} 元须低于 {previous:.2f} 元"
+                          "（协议价格或上一档的单价）", code="invalid_discount_tiers")
         previous = tier.unit_price
     return ordered
-
-
-def ceiling(agreement_price: Decimal, tiers: list[Tier], quantity: Decimal) -> Decimal:
-    """The highest unit price an award of `quantity` may carry: the agreement price, or the price of
-    the largest discount tier the quantity reaches."""
-    price = agreement_price
-    for tier in sorted(tiers, key=lambda t: t.min_quantity):
-        if quantity >= tier.min_quantity:
-            price = min(price, tier.unit_price)
-    return price
 
 
 MAX_OFFERINGS = 2000
@@ -94,29 +90,35 @@ def check_stage1(*, agreement_category: str, valid_from: date, valid_to: date, t
                  supplier_ids: list[str], services_by_supplier: dict[str, list[ServiceKey]]) -> None:
     """The whole stage-1 result is coherent, or the first reason it is not."""
     if not categories.is_known(agreement_category):
-        raise Invalid(f"unknown category (品目) code {agreement_category!r}", code="unknown_category")
+        raise Invalid(f"协议品目编码 “{agreement_category}” 不存在", code="unknown_category")
     if valid_to < valid_from:
-        raise Invalid("the validity ends before it starts", code="invalid_validity")
+        raise Invalid(f"有效期截止日 {valid_to} 早于起始日 {valid_from}", code="invalid_validity")
     if valid_to < today:
-        raise Invalid(f"the validity ended on {valid_to}: an expired agreement cannot be published",
-                      code="invalid_validity")
+        raise Invalid(f"有效期已于 {valid_to} 截止：已过期的协议不能发布", code="invalid_validity")
     if len(set(methods)) != len(methods):
-        raise Invalid("a second-stage method is named twice", code="invalid_methods")
+        raise Invalid(f"第二阶段采购方式重复：{'、'.join(_twice(methods))}", code="invalid_methods")
     if len(set(supplier_ids)) != len(supplier_ids):
-        raise Invalid("a supplier is shortlisted twice", code="duplicate_supplier")
-    if sum(map(len, services_by_supplier.values())) > MAX_OFFERINGS:
-        raise Invalid(f"an agreement holds at most {MAX_OFFERINGS} supplier offerings; split it",
+        raise Invalid(f"供应商 {'、'.join(_twice(supplier_ids))} 重复入围", code="duplicate_supplier")
+    offerings = sum(map(len, services_by_supplier.values()))
+    if offerings > MAX_OFFERINGS:
+        raise Invalid(f"一个协议最多 {MAX_OFFERINGS} 项供应商服务报价，本次有 {offerings} 项，请拆分为多个协议",
                       code="too_many_offerings")
     for supplier_id, services in services_by_supplier.items():
         if len(set(services)) != len(services):
-            raise Invalid(f"supplier {supplier_id} offers the same service twice", code="duplicate_service")
+            names = "、".join(f"{s.name}（{s.unit}）" for s in _twice(services))
+            raise Invalid(f"供应商 {supplier_id} 重复提供同一服务：{names}", code="duplicate_service")
         for service in services:
             if not categories.is_known(service.category_code):
-                raise Invalid(f"unknown category (品目) code {service.category_code!r} for {service.name}",
+                raise Invalid(f"服务 {service.name} 的品目编码 “{service.category_code}” 不存在",
                               code="unknown_category")
             if not categories.within(service.category_code, agreement_category):
-                raise Invalid(f"{service.name} ({service.category_code}) lies outside the agreement's category "
-                              f"{agreement_category}", code="category_outside_agreement")
+                raise Invalid(f"服务 {service.name} 的品目 {service.category_code} 不在协议品目 {agreement_category} 之下",
+                              code="category_outside_agreement")
+
+
+def _twice(items: list[T]) -> list[T]:
+    """What `items` holds more than once, each once, in order of appearance."""
+    return list(dict.fromkeys(item for item in items if items.count(item) > 1))
 
 
 # ── listing (上架 / 下架) ─────────────────────────────────────────────────────────────────────────
@@ -125,12 +127,12 @@ def check_stage1(*, agreement_category: str, valid_from: date, valid_to: date, t
 def check_listing(*, price: Decimal, agreement_price: Decimal, agreement_status: str, valid_to: date,
                   today: date, supplier_status: str) -> None:
     if agreement_status == "expired" or today > valid_to:
-        raise Conflict("the agreement has expired: nothing can be listed under it", code="agreement_expired")
+        raise Conflict(f"协议已于 {valid_to} 到期，不能再上架服务", code="agreement_expired")
     if supplier_status != "active":
-        raise Conflict("you are suspended under this agreement: you cannot list services", code="supplier_suspended")
+        raise Conflict("贵单位在该协议下已被暂停，不能上架服务", code="supplier_suspended")
     if price > agreement_price:
-        raise Invalid(f"the listed price {price:.2f} is above the agreement price {agreement_price:.2f} fixed in "
-                      "stage 1", code="price_above_agreement_price")
+        raise Invalid(f"上架价格 {price:.2f} 元高于第一阶段确定的协议价格 {agreement_price:.2f} 元",
+                      code="price_above_agreement_price")
 
 
 def offering_after(status: str, action: str) -> str:
@@ -139,7 +141,7 @@ def offering_after(status: str, action: str) -> str:
         return "listed"
     if action == "delist" and status == "listed":
         return "delisted"
-    raise Conflict(f"an offering that is {OFFERING_LABELS.get(status, status)} ({status}) cannot be {action}ed",
+    raise Conflict(f"服务状态为{OFFERING_LABELS.get(status, status)}（{status}），不能{_ACTIONS.get(action, action)}",
                    code="illegal_transition")
 
 
@@ -151,10 +153,10 @@ def supplier_after(status: str, action: str) -> str:
     try:
         return moves[(status, action)]
     except KeyError:
-        raise Conflict(f"a supplier that is {SUPPLIER_LABELS.get(status, status)} ({status}) cannot be "
-                       f"{action}d", code="illegal_transition") from None
+        raise Conflict(f"供应商状态为{SUPPLIER_LABELS.get(status, status)}（{status}），不能"
+                       f"{_ACTIONS.get(action, action)}", code="illegal_transition") from None
 
 
 def check_agreement_open(status: str) -> None:
     if status == "expired":
-        raise Conflict("the agreement has expired", code="agreement_expired")
+        raise Conflict("协议已过期，不能再暂停或恢复供应商", code="agreement_expired")

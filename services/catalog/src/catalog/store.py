@@ -1,5 +1,5 @@
 """SQLModel tables of the catalog service (its own metadata: no other service's tables) and the queries
-the routes and the clock share.
+the command layer, the routes and the clock share.
 
 `services` carries a browse summary (offered?, lowest listed price, how many suppliers and agreements
 offer it, lower-cased search text) kept current in the transaction of every change that can alter it
@@ -8,6 +8,7 @@ offer it, lower-cased search text) kept current in the transaction of every chan
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -109,10 +110,6 @@ def search_text(name: str, description: str, category_code: str) -> str:
     return " ".join((name, description, categories.NAMES.get(category_code, ""))).lower()
 
 
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
@@ -173,3 +170,43 @@ async def lock_supplier(session: AsyncSession, agreement_id: str, supplier_id: s
             .where(ShortlistedSupplier.agreement_id == agreement_id, ShortlistedSupplier.supplier_id == supplier_id)
             .with_for_update().execution_options(populate_existing=True))
     return (await session.exec(stmt)).first()
+
+
+@dataclass(frozen=True)
+class AgreementRecord:
+    """An agreement with its whole stage-1 result: suppliers by id, offerings by supplier, category, name."""
+
+    agreement: Agreement
+    suppliers: list[ShortlistedSupplier]
+    offerings: list[tuple[Offering, Service]]
+
+
+async def get_agreement(session: AsyncSession, agreement_id: str) -> Agreement | None:
+    return (await session.exec(select(Agreement).where(Agreement.id == agreement_id))).first()
+
+
+async def load_agreement(session: AsyncSession, agreement: Agreement) -> AgreementRecord:
+    suppliers = (await session.exec(select(ShortlistedSupplier).where(ShortlistedSupplier.agreement_id == agreement.id)
+                                    .order_by(ShortlistedSupplier.supplier_id))).all()
+    rows = (await session.exec(select(Offering, Service).join(Service, Service.id == Offering.service_id)
+                               .where(Offering.agreement_id == agreement.id)
+                               .order_by(Offering.supplier_id, Service.category_code, Service.name))).all()
+    return AgreementRecord(agreement, list(suppliers), [(o, s) for o, s in rows])
+
+
+async def offering_of(session: AsyncSession, agreement_id: str, supplier_id: str,
+                      service_id: str) -> tuple[Offering, Service] | None:
+    """One supplier's offering of one service under the agreement, with the service."""
+    row = (await session.exec(select(Offering, Service).join(Service, Service.id == Offering.service_id).where(
+        Offering.agreement_id == agreement_id, Offering.supplier_id == supplier_id,
+        Offering.service_id == service_id))).first()
+    return (row[0], row[1]) if row else None
+
+
+async def page_of(session: AsyncSession, table: type[Table], where: list[Any], order: Iterable[Any], *,
+                  page: int, page_size: int) -> tuple[int, list[Any]]:
+    """How many rows of `table` match `where`, and one page of them in `order`."""
+    total = (await session.exec(select(func.count()).select_from(table).where(*where))).one()
+    rows = (await session.exec(select(table).where(*where).order_by(*order)
+                               .offset((page - 1) * page_size).limit(page_size))).all()
+    return total, list(rows)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
-from uuid import uuid4
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
@@ -17,20 +16,18 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts import domain, paperwork, seals, sealing
+from contracts import certificates, domain, pdf, verification, workflow
+from contracts.ca import CertificateAuthority
 from contracts.domain import CA_MODE_LABELS, ContractStatus
-from contracts.seals import CertificateAuthority
-from contracts.store import Contract, ContractFile, Seal, SealCertificate
-from contracts_schema.events.contracts import (ContractConfirmed, ContractReturned, ContractSent, ContractStamped,
-                                               ContractSupplierSealed)
+from contracts.settings import Settings
+from contracts.store import (Contract, ContractFile, SealCertificate, active_certificate, contract_seals,
+                             party_contract, visible_to)
 from contracts_schema.types import Money, Quantity, utcnow
 from servicekit.app import DB
-from servicekit.auth import CurrentUser, Principal, Purchaser, Supplier
-from servicekit.errors import Conflict, Forbidden, NotFound
-from servicekit.files import PDF, JPEG, PNG, Storage, download_response, read_upload
-from servicekit.logging import bind_context
-from servicekit.outbox import emit
-from servicekit.types import ShanghaiTime
+from servicekit.auth import CurrentUser, Purchaser, Supplier
+from servicekit.errors import NotFound
+from servicekit.files import JPEG, PDF, PNG, Storage, download_response, read_upload
+from servicekit.types import Limit, Offset, ShanghaiTime, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["contracts 我的合同"])
 Password = Annotated[str, StringConstraints(min_length=6, max_length=128)]
@@ -114,14 +111,14 @@ class ContractPage(BaseModel):
 class SendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    supplementary_terms: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = Field(
+    supplementary_terms: paragraphs(5000) | None = Field(
         None, description="补充条款 (after a return, say): the document is rendered again with them")
 
 
 class ReturnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=1000)]
+    reason: paragraphs(1000, min_length=2)
 
 
 class ConfirmIn(BaseModel):
@@ -152,7 +149,7 @@ class EnrollIn(BaseModel):
 class RevokeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+    reason: paragraphs(500, min_length=2)
 
 
 class CertificateOut(BaseModel):
@@ -205,21 +202,8 @@ def _ca(request: Request) -> CertificateAuthority:
     return request.app.state.ca
 
 
-def _settings(request: Request):
+def _settings(request: Request) -> Settings:
     return request.app.state.service.settings
-
-
-async def _load(session: AsyncSession, contract_id: str, user: Principal, *, lock: bool = False) -> Contract:
-    bind_context(contract_id=contract_id)
-    stmt = select(Contract).where(Contract.id == contract_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    contract = (await session.exec(stmt)).first()
-    mine = contract is not None and user.is_party(purchaser_org_id=contract.purchaser_org_id, supplier_id=contract.supplier_id)
-    if not mine:
-        raise NotFound(f"contract {contract_id} not found")
-    bind_context(project_id=contract.project_id)
-    return contract
 
 
 def _file_out(f: ContractFile) -> FileOut:
@@ -239,11 +223,6 @@ def _summary_fields(c: Contract) -> dict:
                 created_at=c.created_at)
 
 
-async def _seals(session: AsyncSession, contract_id: str) -> list[Seal]:
-    return list((await session.exec(select(Seal).where(Seal.contract_id == contract_id)
-                                    .order_by(col(Seal.seq)))).all())
-
-
 async def _detail(session: AsyncSession, c: Contract) -> ContractOut:
     files = {f.id: f for f in (await session.exec(select(ContractFile)
                                                   .where(ContractFile.contract_id == c.id))).all()}
@@ -256,8 +235,14 @@ async def _detail(session: AsyncSession, c: Contract) -> ContractOut:
         document_url=f"/api/v1/contracts/{c.id}/document", signed_scan=_file_out(scan) if scan else None,
         seals=[SealOut(seq=s.seq, role=s.role, org_id=s.org_id, org_name=s.org_name,
                        certificate_serial=s.certificate_serial, sealed_at=s.sealed_at)
-               for s in await _seals(session, c.id)],
+               for s in await contract_seals(session, c.id)],
         sent_at=c.sent_at, confirmed_at=c.confirmed_at, supplier_sealed_at=c.supplier_sealed_at, signed_at=c.signed_at)
+
+
+async def _show(db: DB, contract: Contract) -> ContractOut:
+    """The contract as it now stands (after a command: what it committed)."""
+    async with db.read() as session:
+        return await _detail(session, contract)
 
 
 def _certificate_out(cert: SealCertificate) -> CertificateOut:
@@ -281,30 +266,22 @@ async def ca_certificate(request: Request) -> Response:
 @router.get("/contracts/seal-certificate", response_model=CertificateOut, summary="My unit's seal certificate")
 async def my_certificate(user: CurrentUser, db: DB) -> CertificateOut:
     async with db.read() as session:
-        cert = await sealing.active_certificate(session, user.org_id)
+        cert = await active_certificate(session, user.org_id)
     if cert is None:
-        raise NotFound("your unit has no seal certificate", code="seal_not_enrolled")
+        raise NotFound("本单位尚未办理签章证书。", code="seal_not_enrolled")
     return _certificate_out(cert)
 
 
 @router.post("/contracts/seal-certificate", status_code=201, response_model=CertificateOut,
              summary="Enroll my unit's seal: a key pair under the CA password, a certificate from the platform CA")
 async def enroll_certificate(body: EnrollIn, user: CurrentUser, db: DB, request: Request) -> CertificateOut:
-    if user.role not in ("purchaser", "supplier"):
-        raise Forbidden("only purchaser units and suppliers seal contracts")
-    return _certificate_out(await sealing.enroll(db, _ca(request), _settings(request), user, body.ca_password))
+    return _certificate_out(await certificates.enroll(db, _ca(request), _settings(request), user, body.ca_password))
 
 
 @router.post("/contracts/seal-certificate/revoke", response_model=CertificateOut,
              summary="Revoke my unit's seal certificate (lost or leaked password); seals made with it fail checks")
 async def revoke_certificate(body: RevokeIn, user: CurrentUser, db: DB) -> CertificateOut:
-    async with db.transaction() as session:
-        cert = await sealing.active_certificate(session, user.org_id)
-        if cert is None:
-            raise NotFound("your unit has no active seal certificate", code="seal_not_enrolled")
-        cert.status, cert.revoked_at, cert.revocation_reason = "revoked", utcnow(), body.reason
-        session.add(cert)
-    return _certificate_out(cert)
+    return _certificate_out(await certificates.revoke(db, user, body.reason))
 
 
 # ---- contracts -------------------------------------------------------------------------------------
@@ -312,14 +289,12 @@ async def revoke_certificate(body: RevokeIn, user: CurrentUser, db: DB) -> Certi
 @router.get("/contracts", response_model=ContractPage, summary="我的合同: my unit's contracts, newest first")
 async def list_contracts(user: CurrentUser, db: DB,
                          status: Annotated[ContractStatus | None, Query(description="Filter by status code")] = None,
-                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                         offset: Annotated[int, Query(ge=0)] = 0) -> ContractPage:
-    if user.role == "purchaser":
-        stmt = select(Contract).where(Contract.purchaser_org_id == user.org_id)
-    elif user.role == "supplier":
-        stmt = select(Contract).where(Contract.supplier_id == user.org_id)
-    else:
+                         limit: Limit = 50,
+                         offset: Offset = 0) -> ContractPage:
+    visible = visible_to(user)
+    if visible is None:
         return ContractPage(items=[], total=0)
+    stmt = select(Contract).where(visible)
     if status is not None:
         stmt = stmt.where(Contract.status == status.value)
     async with db.read() as session:
@@ -332,7 +307,7 @@ async def list_contracts(user: CurrentUser, db: DB,
 @router.get("/contracts/{contract_id}", response_model=ContractOut, summary="Open one of my contracts")
 async def get_contract(contract_id: str, user: CurrentUser, db: DB) -> ContractOut:
     async with db.read() as session:
-        return await _detail(session, await _load(session, contract_id, user))
+        return await _detail(session, await party_contract(session, contract_id, user))
 
 
 @router.get("/contracts/{contract_id}/document", response_class=StreamingResponse,
@@ -340,14 +315,14 @@ async def get_contract(contract_id: str, user: CurrentUser, db: DB) -> ContractO
 async def get_document(contract_id: str, user: CurrentUser, db: DB, request: Request,
                        original: bool = False) -> Response:
     async with db.read() as session:
-        contract = await _load(session, contract_id, user)
+        contract = await party_contract(session, contract_id, user)
         doc = await session.get(ContractFile, contract.document_file_id)
-        sealed = await _seals(session, contract.id)
+        sealed = await contract_seals(session, contract.id)
     assert doc is not None
     if original or (not sealed and contract.signed_at is None):
         return await download_response(_storage(request), doc.storage_key, filename=doc.filename,
                                        content_type=doc.content_type, size=doc.size, inline=True)
-    data = await paperwork.render(contract, sealed)
+    data = await pdf.render(contract, sealed)
     return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{contract.contract_no}-sealed.pdf"',
         "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
@@ -357,10 +332,10 @@ async def get_document(contract_id: str, user: CurrentUser, db: DB, request: Req
             summary="Download a file of my contract (a document revision, the signed scan)")
 async def download_file(contract_id: str, file_id: str, user: CurrentUser, db: DB, request: Request) -> Response:
     async with db.read() as session:
-        await _load(session, contract_id, user)
+        await party_contract(session, contract_id, user)
         stored = await session.get(ContractFile, file_id)
     if stored is None or stored.contract_id != contract_id:
-        raise NotFound(f"file {file_id} not found on contract {contract_id}")
+        raise NotFound(f"合同 {contract_id} 没有文件 {file_id}。")
     return await download_response(_storage(request), stored.storage_key, filename=stored.filename,
                                    content_type=stored.content_type, size=stored.size)
 
@@ -369,122 +344,27 @@ async def download_file(contract_id: str, file_id: str, user: CurrentUser, db: D
              summary="发送合同: the supplier sends the contract to the purchaser (→ 待确认)")
 async def send_contract(contract_id: str, user: Supplier, db: DB, request: Request,
                         body: SendIn | None = None) -> ContractOut:
-    body = body or SendIn()
-    async with db.read() as session:
-        contract = await _load(session, contract_id, user)
-        domain.transition(contract.status, "send", role=user.role)
-    new_doc = None
-    if body.supplementary_terms is not None and body.supplementary_terms != contract.supplementary_terms:
-        contract.supplementary_terms, contract.revision = body.supplementary_terms, contract.revision + 1
-        new_doc = await paperwork.store_document(_storage(request), contract, by=user.username)
-    async with db.transaction() as session:
-        contract = await _load(session, contract_id, user, lock=True)
-        contract.status = domain.transition(contract.status, "send", role=user.role)
-        now = utcnow()
-        if new_doc is not None:
-            contract.supplementary_terms, contract.revision = body.supplementary_terms or "", contract.revision + 1
-            contract.document_file_id, contract.document_sha256 = new_doc.id, new_doc.sha256
-            session.add(new_doc)
-        contract.sent_at, contract.updated_at = now, now
-        session.add(contract)
-        await emit(session, ContractSent(contract_id=contract.id, contract_no=contract.contract_no,
-                                         project_id=contract.project_id, purchaser_org_id=contract.purchaser_org_id,
-                                         supplier_id=contract.supplier_id, document_sha256=contract.document_sha256,
-                                         sent_at=now))
-        await session.flush()
-        return await _detail(session, contract)
+    terms = (body or SendIn()).supplementary_terms
+    return await _show(db, await workflow.send(db, _storage(request), user, contract_id, terms))
 
 
 @router.post("/contracts/{contract_id}/return", response_model=ContractOut,
              summary="退回: the purchaser returns the contract with a reason (→ 待发送, for the supplier to resend)")
 async def return_contract(contract_id: str, body: ReturnIn, user: Purchaser, db: DB) -> ContractOut:
-    async with db.transaction() as session:
-        contract = await _load(session, contract_id, user, lock=True)
-        contract.status = domain.transition(contract.status, "return", role=user.role)
-        now = utcnow()
-        contract.return_reason, contract.updated_at = body.reason, now
-        session.add(contract)
-        await emit(session, ContractReturned(contract_id=contract.id, contract_no=contract.contract_no,
-                                             project_id=contract.project_id, reason=body.reason, returned_at=now))
-        await session.flush()
-        return await _detail(session, contract)
+    return await _show(db, await workflow.return_to_supplier(db, user, contract_id, body.reason))
 
 
 @router.post("/contracts/{contract_id}/confirm", response_model=ContractOut,
              summary="确认合同: the purchaser confirms, choosing ca_mode (→ 已确认)")
 async def confirm_contract(contract_id: str, body: ConfirmIn, user: Purchaser, db: DB) -> ContractOut:
-    async with db.transaction() as session:
-        contract = await _load(session, contract_id, user, lock=True)
-        contract.status = domain.transition(contract.status, "confirm", role=user.role)
-        now = utcnow()
-        contract.ca_mode, contract.confirmed_at, contract.updated_at = body.ca_mode, now, now
-        contract.return_reason = None
-        session.add(contract)
-        await emit(session, ContractConfirmed(contract_id=contract.id, contract_no=contract.contract_no,
-                                              project_id=contract.project_id, ca_mode=body.ca_mode,
-                                              confirmed_at=now))
-        await session.flush()
-        return await _detail(session, contract)
+    return await _show(db, await workflow.confirm(db, user, contract_id, body.ca_mode))
 
 
 @router.post("/contracts/{contract_id}/seal", response_model=ContractOut,
              summary="盖章: seal with my unit's CA e-seal (supplier → 供应商已盖章, then purchaser → 采购单位已盖章)")
 async def seal_contract(contract_id: str, body: SealIn, user: CurrentUser, db: DB, request: Request) -> ContractOut:
-    ca, settings, storage = _ca(request), _settings(request), _storage(request)
-    action = domain.seal_action(user.role)
-    async with db.read() as session:
-        contract = await _load(session, contract_id, user)
-        domain.transition(contract.status, action, role=user.role, ca_mode=contract.ca_mode)
-        doc = await session.get(ContractFile, contract.document_file_id)
-    cert = await sealing.certificate_for_sealing(db, ca, settings, user, body.ca_password)
-    key = await sealing.unlock(db, settings, cert, body.ca_password)
-    document = await storage.read(doc.storage_key) if doc else b""
-    async with db.transaction() as session:
-        contract = await _load(session, contract_id, user, lock=True)
-        status = domain.transition(contract.status, action, role=user.role, ca_mode=contract.ca_mode)
-        if seals.sha256_hex(document) != contract.document_sha256:
-            raise Conflict("the stored contract document does not match the contract; it cannot be sealed",
-                           code="document_changed")
-        current = await session.get(SealCertificate, cert.serial, with_for_update=True)
-        if current is None or current.status != "active":
-            raise Conflict("your unit's seal certificate was revoked meanwhile", code="certificate_revoked")
-        earlier = await _seals(session, contract.id)
-        now = utcnow()
-        seq = len(earlier) + 1
-        signed = seals.statement(contract_id=contract.id, contract_no=contract.contract_no,
-                                 document_sha256=contract.document_sha256,
-                                 previous_seals=[seals.seal_digest(s.signature) for s in earlier], seq=seq,
-                                 role=user.role, org_id=user.org_id, org_name=current.org_name,
-                                 certificate_serial=current.serial, sealed_at=now)
-        seal = Seal(id=f"SL{uuid4().hex[:16]}", contract_id=contract.id, seq=seq, role=user.role, org_id=user.org_id,
-                    org_name=current.org_name, certificate_serial=current.serial,
-                    certificate_pem=current.certificate_pem, statement=signed.decode(),
-                    signature=seals.sign(key, signed), sealed_by=user.username, sealed_at=now)
-        current.failed_attempts = 0
-        contract.status, contract.updated_at = status, now
-        if user.role == "supplier":
-            contract.supplier_sealed_at = now
-        else:
-            contract.signed_at = now
-        session.add_all([seal, current, contract])
-        await _emit_sealed(session, contract, current.serial, now)
-        await session.flush()
-        return await _detail(session, contract)
-
-
-async def _emit_sealed(session: AsyncSession, contract: Contract, serial: str | None, now, scan_sha: str | None = None):
-    if contract.status == ContractStatus.SUPPLIER_SEALED:
-        await emit(session, ContractSupplierSealed(
-            contract_id=contract.id, contract_no=contract.contract_no, project_id=contract.project_id,
-            supplier_id=contract.supplier_id, certificate_serial=serial, document_sha256=contract.document_sha256,
-            sealed_at=now))
-        return
-    await emit(session, ContractStamped(
-        contract_id=contract.id, contract_no=contract.contract_no, project_id=contract.project_id,
-        purchaser_org_id=contract.purchaser_org_id, supplier_id=contract.supplier_id, filing_no=contract.filing_no,
-        amount=contract.amount, ca_mode=contract.ca_mode or "ca_seal", certificate_serial=serial,
-        document_sha256=contract.document_sha256, signed_scan_sha256=scan_sha, signed_at=now,
-        signed_on_time=not domain.overdue(contract.sign_due_on, now, now)))
+    return await _show(db, await workflow.seal(db, _storage(request), _ca(request), _settings(request), user,
+                                               contract_id, body.ca_password))
 
 
 @router.post("/contracts/{contract_id}/signed-scan", response_model=ContractOut,
@@ -492,25 +372,7 @@ async def _emit_sealed(session: AsyncSession, contract: Contract, serial: str | 
 async def upload_signed_scan(contract_id: str, body: Annotated[ScanIn, Form()], user: Purchaser, db: DB,
                              request: Request) -> ContractOut:
     upload = await read_upload(body.file, max_bytes=_settings(request).file_max_bytes, allowed=(PDF, PNG, JPEG))
-    async with db.read() as session:
-        contract = await _load(session, contract_id, user)
-        domain.transition(contract.status, "upload_scan", role=user.role, ca_mode=contract.ca_mode)
-    storage = _storage(request)
-    stored = await paperwork.store_file(storage, contract.id, "signed_scan", upload, by=user.username)
-    try:
-        async with db.transaction() as session:
-            contract = await _load(session, contract_id, user, lock=True)
-            contract.status = domain.transition(contract.status, "upload_scan", role=user.role,
-                                                ca_mode=contract.ca_mode)
-            now = utcnow()
-            contract.signed_scan_file_id, contract.signed_at, contract.updated_at = stored.id, now, now
-            session.add_all([stored, contract])
-            await _emit_sealed(session, contract, None, now, scan_sha=stored.sha256)
-            await session.flush()
-            return await _detail(session, contract)
-    except BaseException:
-        await storage.delete(stored.storage_key)
-        raise
+    return await _show(db, await workflow.upload_signed_scan(db, _storage(request), user, contract_id, upload))
 
 
 @router.get("/contracts/{contract_id}/verification", response_model=VerificationOut,
@@ -518,8 +380,8 @@ async def upload_signed_scan(contract_id: str, body: Annotated[ScanIn, Form()], 
 async def verify_contract(contract_id: str, user: CurrentUser, db: DB, request: Request) -> VerificationOut:
     ca = _ca(request)
     async with db.read() as session:
-        contract = await _load(session, contract_id, user)
-        result = await sealing.verify(session, _storage(request), ca, contract)
+        contract = await party_contract(session, contract_id, user)
+        result = await verification.verify(session, _storage(request), ca, contract)
     return VerificationOut(
         contract_id=contract.id, contract_no=contract.contract_no, status=contract.status,
         status_label=ContractStatus(contract.status).label, valid=result.valid,

@@ -46,8 +46,9 @@ TRANSITIONS: dict[str, tuple[ContractStatus, ContractStatus, str]] = {
     "purchaser_seal": (ContractStatus.SUPPLIER_SEALED, ContractStatus.PURCHASER_SEALED, "purchaser"),
     "upload_scan": (ContractStatus.SUPPLIER_SEALED, ContractStatus.PURCHASER_SEALED, "purchaser"),
 }
-_WHAT = {"send": "send", "return": "return", "confirm": "confirm", "supplier_seal": "seal",
-         "purchaser_seal": "seal", "upload_scan": "upload the signed scan of"}
+_ACTORS = {"supplier": "供应商", "purchaser": "采购单位"}
+_DOING = {"send": "发送", "return": "退回", "confirm": "确认", "supplier_seal": "盖章", "purchaser_seal": "盖章",
+          "upload_scan": "上传签字盖章扫描件"}
 
 
 def transition(status: ContractStatus | str, action: str, *, role: str, ca_mode: str | None = None) -> ContractStatus:
@@ -55,22 +56,15 @@ def transition(status: ContractStatus | str, action: str, *, role: str, ca_mode:
     status = ContractStatus(status)
     source, target, actor = TRANSITIONS[action]
     if role != actor:
-        raise Forbidden(f"only the {actor} may {_WHAT[action]} the contract", code="wrong_party")
+        raise Forbidden(f"只有{_ACTORS[actor]}可以对本合同办理{_DOING[action]}。", code="wrong_party")
     if status is not source:
-        raise Conflict(f"a contract that is {status.label} ({status.value}) cannot be {_past(action)}; "
-                       f"that needs {source.label} ({source.value})", code="illegal_transition")
+        raise Conflict(f"合同当前为{status.label}（{status.value}），不能{_DOING[action]}；"
+                       f"需要合同处于{source.label}（{source.value}）。", code="illegal_transition")
     if action == "purchaser_seal" and ca_mode == "offline":
-        raise Conflict("this contract is signed offline (线下签订): upload the scan of the signed paper contract "
-                       "instead of sealing", code="offline_contract")
+        raise Conflict("本合同为线下签订：请上传签字盖章的纸质合同扫描件，而不是加盖电子签章。", code="offline_contract")
     if action == "upload_scan" and ca_mode != "offline":
-        raise Conflict("this contract is sealed with the unit's CA e-seal: seal it instead of uploading a scan",
-                       code="ca_seal_contract")
+        raise Conflict("本合同使用单位 CA 电子签章：请加盖电子签章，而不是上传扫描件。", code="ca_seal_contract")
     return target
-
-
-def _past(action: str) -> str:
-    return {"send": "sent", "return": "returned", "confirm": "confirmed", "supplier_seal": "sealed by the supplier",
-            "purchaser_seal": "sealed by the purchaser", "upload_scan": "completed with a signed scan"}[action]
 
 
 def seal_action(role: str) -> str:
@@ -82,6 +76,8 @@ def contract_no(year: int, sequence: int) -> str:
 
 
 def sign_due_on(awarded_at: datetime, days: int) -> date:
+    """The signing deadline: `days` calendar days after the award, on the Asia/Shanghai calendar. The
+    contracts service computes it once and tells orders (ContractDrafted.sign_due_on)."""
     return awarded_at.astimezone(SHANGHAI).date() + timedelta(days=days)
 
 
@@ -101,7 +97,7 @@ def rmb_upper(amount: Decimal) -> str:
     """Yuan in the capital numerals contracts use: 300000.00 → 人民币叁拾万元整."""
     amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     if amount < 0:
-        raise ValueError("a contract amount is not negative")
+        raise ValueError("合同金额不能为负数")
     fen_total = int(amount * 100)
     yuan, jiao, fen = fen_total // 100, fen_total // 10 % 10, fen_total % 10
     text = _integer_words(yuan) + "元" if yuan else ""

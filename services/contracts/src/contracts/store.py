@@ -1,17 +1,22 @@
-"""SQLModel tables of the contracts service (its own metadata: no other service's tables)."""
+"""SQLModel tables of the contracts service (its own metadata: no other service's tables) and the
+queries the command layer and the routes share."""
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Text, UniqueConstraint
-from sqlmodel import Field
+from sqlalchemy import ColumnElement, Text, UniqueConstraint
+from sqlmodel import Field, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from servicekit.tables import StoredFileColumns, table_base
+from servicekit.auth import Principal
+from servicekit.logging import bind_context
+from servicekit.tables import StoredFileColumns, add_numbering_table, table_base
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
 Table = table_base()
 metadata = Table.metadata
+add_numbering_table(metadata)  # contract numbers (servicekit.numbering)
 
 
 class Contract(Table, table=True):
@@ -114,3 +119,32 @@ class Seal(Table, table=True):
     signature: str = Field(sa_type=Text)
     sealed_by: str = Field(max_length=60)
     sealed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# ---- queries ---------------------------------------------------------------------------------------
+# visible_to and party_* have the shape of orders.store's on purpose: each service answers "who sees
+# this deal" for its own table, through the one rule servicekit.auth.Principal.is_party.
+
+def visible_to(user: Principal) -> ColumnElement[bool] | None:
+    """The contracts a user may see: a purchaser its unit's, a supplier the ones it won; None: none."""
+    return user.party_filter(Contract.purchaser_org_id, Contract.supplier_id)
+
+
+async def party_contract(session: AsyncSession, contract_id: str, user: Principal, *, lock: bool = False) -> Contract:
+    """The contract, if the user is one of its parties (row-locked when `lock`); else NotFound."""
+    bind_context(contract_id=contract_id)
+    contract = user.party_to(await session.get(Contract, contract_id, with_for_update=lock or None, populate_existing=lock),
+                          f"合同 {contract_id} 不存在。")
+    bind_context(project_id=contract.project_id)
+    return contract
+
+
+async def contract_seals(session: AsyncSession, contract_id: str) -> list[Seal]:
+    return list((await session.exec(select(Seal).where(Seal.contract_id == contract_id)
+                                    .order_by(col(Seal.seq)))).all())
+
+
+async def active_certificate(session: AsyncSession, org_id: str) -> SealCertificate | None:
+    return (await session.exec(select(SealCertificate).where(SealCertificate.org_id == org_id,
+                                                             SealCertificate.status == "active")
+                               .order_by(col(SealCertificate.created_at).desc()))).first()

@@ -7,32 +7,29 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Literal
-from uuid import uuid4
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts_schema.events.orders import (AcceptanceRecorded, InvoiceRecorded, LogisticsRecorded, OrderCompleted,
-                                            PaymentRecorded)
 from contracts_schema.types import Money, Quantity, utcnow
-from orders import domain
+from orders import domain, workflow
 from orders.domain import CONTRACT_LABELS, OrderStatus
-from orders.store import ContractProgress, Invoice, LogisticsEntry, Order, OrderLine, Payment, StoredFile
+from orders.settings import Settings
+from orders.store import (ContractProgress, Invoice, LogisticsEntry, Order, OrderLine, Payment, StoredFile,
+                          party_order, visible_to)
 from servicekit.app import DB
-from servicekit.auth import CurrentUser, Principal, Purchaser, Supplier
-from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
-from servicekit.files import Storage, Upload, download_response, read_upload
-from servicekit.logging import bind_context
-from servicekit.outbox import emit
-from servicekit.types import ShanghaiTime
+from servicekit.auth import CurrentUser, Purchaser, Supplier
+from servicekit.errors import NotFound
+from servicekit.files import Storage, download_response, read_upload
+from servicekit.types import Instant, Limit, MoneyIn, Offset, ShanghaiTime, line, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["orders 我的订单"])
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Text = paragraphs(1000, min_length=1)
+Short = line(100, min_length=0)
 
 
 # ---- response models -------------------------------------------------------------------------------
@@ -155,15 +152,15 @@ class LogisticsIn(BaseModel):
     kind: Literal["shipment", "service"] = "service"
     description: Text
     carrier: Short = ""
-    tracking_no: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
-    occurred_at: AwareDatetime | None = Field(None, description="When it happened; now when omitted")
+    tracking_no: line(60, min_length=0) = ""
+    occurred_at: Instant | None = Field(None, description="When it happened; now when omitted")
 
 
 class InvoiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     invoice_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z\-]{6,40}$")]
-    amount: Annotated[Money, Field(gt=0)]
+    amount: Annotated[MoneyIn, Field(gt=0)]
     issued_on: date
     file: UploadFile | None = None
 
@@ -172,13 +169,13 @@ class AcceptanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     file: UploadFile
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+    note: paragraphs(1000) = ""
 
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Annotated[Money, Field(gt=0)]
+    amount: Annotated[MoneyIn, Field(gt=0)]
     paid_on: date
     file: UploadFile
 
@@ -189,37 +186,8 @@ def _storage(request: Request) -> Storage:
     return request.app.state.storage
 
 
-def _max_bytes(request: Request) -> int:
-    return request.app.state.service.settings.file_max_bytes
-
-
-def _visible(user: Principal):
-    if user.role == "purchaser":
-        return Order.purchaser_org_id == user.org_id
-    if user.role == "supplier":
-        return Order.supplier_id == user.org_id
-    return None
-
-
-async def _load(session: AsyncSession, order_id: str, user: Principal, *, lock: bool = False) -> Order:
-    bind_context(order_id=order_id)
-    stmt = select(Order).where(Order.id == order_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    order = (await session.exec(stmt)).first()
-    mine = order is not None and user.is_party(purchaser_org_id=order.purchaser_org_id, supplier_id=order.supplier_id)
-    if not mine:
-        raise NotFound(f"order {order_id} not found")
-    bind_context(project_id=order.project_id)
-    return order
-
-
-def _own_side(order: Order, user: Principal, side: str) -> None:
-    """The purchaser side acts for the purchaser unit, the supplier side for the supplier."""
-    if side == "purchaser" and user.org_id != order.purchaser_org_id:
-        raise Forbidden("only the purchaser unit of this order may do this")
-    if side == "supplier" and user.org_id != order.supplier_id:
-        raise Forbidden("only the supplier of this order may do this")
+def _settings(request: Request) -> Settings:
+    return request.app.state.service.settings
 
 
 def _file_out(f: StoredFile) -> FileOut:
@@ -281,36 +249,10 @@ async def _detail(session: AsyncSession, order: Order) -> OrderOut:
         paid_at=order.paid_at)
 
 
-async def _precheck(db: DB, order_id: str, user: Principal, side: str, action: str) -> None:
-    """Fails fast (before a file is stored) when the action is not allowed now."""
+async def _show(db: DB, order: Order) -> OrderOut:
+    """The order as it now stands (after a command: what it committed)."""
     async with db.read() as session:
-        order = await _load(session, order_id, user)
-        _own_side(order, user, side)
-        domain.transition(order.status, action)
-
-
-async def _store(request: Request, order_id: str, kind: str, upload: Upload, user: Principal) -> StoredFile:
-    file_id = f"F{uuid4().hex[:20]}"
-    key = f"{order_id}/{kind}/{file_id}"
-    await _storage(request).put(key, upload.data, upload.content_type)
-    return StoredFile(id=file_id, order_id=order_id, kind=kind, filename=upload.filename,
-                      content_type=upload.content_type, size=upload.size, sha256=upload.sha256, storage_key=key,
-                      uploaded_by=user.username, uploaded_org_id=user.org_id, uploaded_at=utcnow())
-
-
-class _Discard:
-    """Deletes a stored file when the transaction that was to record it fails."""
-
-    def __init__(self, request: Request, stored: StoredFile | None) -> None:
-        self.storage, self.stored = _storage(request), stored
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is not None and self.stored is not None:
-            await self.storage.delete(self.stored.storage_key)
-        return False
+        return await _detail(session, order)
 
 
 # ---- routes ----------------------------------------------------------------------------------------
@@ -318,9 +260,9 @@ class _Discard:
 @router.get("/orders", response_model=OrderPage, summary="我的订单: my unit's orders, newest first")
 async def list_orders(user: CurrentUser, db: DB,
                       status: Annotated[OrderStatus | None, Query(description="Filter by status code")] = None,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                      offset: Annotated[int, Query(ge=0)] = 0) -> OrderPage:
-    visible = _visible(user)
+                      limit: Limit = 50,
+                      offset: Offset = 0) -> OrderPage:
+    visible = visible_to(user)
     if visible is None:
         return OrderPage(items=[], total=0)
     stmt = select(Order).where(visible)
@@ -340,130 +282,55 @@ async def list_orders(user: CurrentUser, db: DB,
 @router.get("/orders/{order_id}", response_model=OrderOut, summary="Open one of my orders")
 async def get_order(order_id: str, user: CurrentUser, db: DB) -> OrderOut:
     async with db.read() as session:
-        return await _detail(session, await _load(session, order_id, user))
+        return await _detail(session, await party_order(session, order_id, user))
 
 
 @router.post("/orders/{order_id}/logistics", status_code=201, response_model=OrderOut,
              summary="物流信息: the supplier records a shipment or service-delivery entry")
 async def add_logistics(order_id: str, body: LogisticsIn, user: Supplier, db: DB) -> OrderOut:
-    now = utcnow()
-    occurred = body.occurred_at or now
-    if occurred > now:
-        raise Invalid("a logistics entry cannot be in the future", code="date_in_future")
-    async with db.transaction() as session:
-        order = await _load(session, order_id, user, lock=True)
-        _own_side(order, user, "supplier")
-        domain.transition(order.status, "log")
-        entry = LogisticsEntry(id=f"LG{uuid4().hex[:16]}", order_id=order.id, kind=body.kind,
-                               description=body.description, carrier=body.carrier, tracking_no=body.tracking_no,
-                               occurred_at=occurred, recorded_by=user.username, recorded_at=now)
-        order.updated_at = now
-        session.add_all([entry, order])
-        await emit(session, LogisticsRecorded(
-            order_id=order.id, project_id=order.project_id, entry_id=entry.id, kind=body.kind,
-            description=entry.description, carrier=entry.carrier, tracking_no=entry.tracking_no,
-            occurred_at=occurred, recorded_at=now))
-        await session.flush()
-        return await _detail(session, order)
+    entry = workflow.LogisticsInput(kind=body.kind, description=body.description, carrier=body.carrier,
+                                    tracking_no=body.tracking_no, occurred_at=body.occurred_at)
+    return await _show(db, await workflow.add_logistics(db, user, order_id, entry))
 
 
 @router.post("/orders/{order_id}/invoices", status_code=201, response_model=OrderOut,
              summary="开票信息: the supplier records an invoice (number, amount, date, optional file)")
 async def add_invoice(order_id: str, body: Annotated[InvoiceIn, Form()], user: Supplier, db: DB,
                       request: Request) -> OrderOut:
-    domain.check_not_future(body.issued_on, utcnow(), "the invoice date")
-    upload = await read_upload(body.file, max_bytes=_max_bytes(request)) if body.file is not None else None
-    await _precheck(db, order_id, user, "supplier", "invoice")
-    stored = await _store(request, order_id, "invoice", upload, user) if upload else None
-    async with _Discard(request, stored), db.transaction() as session:
-        order = await _load(session, order_id, user, lock=True)
-        domain.transition(order.status, "invoice")
-        clash = (await session.exec(select(Invoice).where(Invoice.order_id == order.id,
-                                                          Invoice.invoice_no == body.invoice_no))).first()
-        if clash is not None:
-            raise Conflict(f"invoice {body.invoice_no} is already recorded on this order",
-                                  code="duplicate_invoice")
-        order.invoiced_total = domain.check_invoice(body.amount, order.invoiced_total, order.amount)
-        now = utcnow()
-        invoice = Invoice(id=f"IV{uuid4().hex[:16]}", order_id=order.id, invoice_no=body.invoice_no,
-                          amount=body.amount, issued_on=body.issued_on, file_id=stored.id if stored else None,
-                          recorded_by=user.username, recorded_at=now)
-        order.updated_at = now
-        if stored:
-            session.add(stored)
-        session.add_all([invoice, order])
-        await emit(session, InvoiceRecorded(
-            order_id=order.id, project_id=order.project_id, supplier_id=order.supplier_id, invoice_id=invoice.id,
-            invoice_no=invoice.invoice_no, amount=invoice.amount, issued_on=invoice.issued_on,
-            file_sha256=stored.sha256 if stored else None, recorded_at=now))
-        await session.flush()
-        return await _detail(session, order)
+    max_bytes = _settings(request).file_max_bytes
+    upload = await read_upload(body.file, max_bytes=max_bytes) if body.file is not None else None
+    return await _show(db, await workflow.add_invoice(db, _storage(request), user, order_id,
+                                                      invoice_no=body.invoice_no, amount=body.amount,
+                                                      issued_on=body.issued_on, upload=upload))
 
 
 @router.post("/orders/{order_id}/acceptance", status_code=201, response_model=OrderOut,
              summary="验收单: the purchaser uploads the acceptance report (→ 已验收)")
 async def record_acceptance(order_id: str, body: Annotated[AcceptanceIn, Form()], user: Purchaser, db: DB,
                             request: Request) -> OrderOut:
-    upload = await read_upload(body.file, max_bytes=_max_bytes(request))
-    await _precheck(db, order_id, user, "purchaser", "accept")
-    stored = await _store(request, order_id, "acceptance", upload, user)
-    settings = request.app.state.service.settings
-    async with _Discard(request, stored), db.transaction() as session:
-        order = await _load(session, order_id, user, lock=True)
-        order.status = domain.transition(order.status, "accept")
-        now = utcnow()
-        order.accepted_at, order.acceptance_file_id, order.updated_at = now, stored.id, now
-        order.payment_due_on = domain.due_on(now, settings.payment_days)
-        session.add_all([stored, order])
-        await emit(session, AcceptanceRecorded(
-            order_id=order.id, order_no=order.order_no, project_id=order.project_id, plan_id=order.plan_id,
-            plan_line_id=order.plan_line_id, report_sha256=stored.sha256, accepted_at=now,
-            payment_due_on=order.payment_due_on))
-        await session.flush()
-        return await _detail(session, order)
+    settings = _settings(request)
+    upload = await read_upload(body.file, max_bytes=settings.file_max_bytes)
+    return await _show(db, await workflow.record_acceptance(db, _storage(request), user, order_id, upload,
+                                                            payment_days=settings.payment_days))
 
 
 @router.post("/orders/{order_id}/payments", status_code=201, response_model=OrderOut,
              summary="支付凭证: the purchaser uploads a payment voucher with amount and date (paid in full → 已支付)")
 async def record_payment(order_id: str, body: Annotated[PaymentIn, Form()], user: Purchaser, db: DB,
                          request: Request) -> OrderOut:
-    domain.check_not_future(body.paid_on, utcnow(), "the payment date")
-    upload = await read_upload(body.file, max_bytes=_max_bytes(request))
-    await _precheck(db, order_id, user, "purchaser", "pay")
-    stored = await _store(request, order_id, "payment", upload, user)
-    async with _Discard(request, stored), db.transaction() as session:
-        order = await _load(session, order_id, user, lock=True)
-        domain.transition(order.status, "pay")
-        new_total = domain.check_payment(body.amount, order.paid_total, order.amount)
-        now = utcnow()
-        payment = Payment(id=f"PY{uuid4().hex[:16]}", order_id=order.id, amount=body.amount, paid_on=body.paid_on,
-                          file_id=stored.id, recorded_by=user.username, recorded_at=now)
-        order.paid_total, order.status, order.updated_at = new_total, domain.after_payment(new_total, order.amount), now
-        session.add_all([stored, payment, order])
-        await emit(session, PaymentRecorded(
-            order_id=order.id, order_no=order.order_no, project_id=order.project_id, plan_id=order.plan_id,
-            plan_line_id=order.plan_line_id, filing_no=order.filing_no, purchaser_org_id=order.purchaser_org_id,
-            supplier_id=order.supplier_id, payment_id=payment.id, amount=payment.amount, paid_total=new_total,
-            order_amount=order.amount, paid_on=payment.paid_on, voucher_sha256=stored.sha256, recorded_at=now))
-        if order.status == OrderStatus.PAID:
-            order.paid_at = now
-            due = domain.deadline("payment", order.payment_due_on, now, now)
-            await emit(session, OrderCompleted(
-                order_id=order.id, order_no=order.order_no, project_id=order.project_id, plan_id=order.plan_id,
-                plan_line_id=order.plan_line_id, amount=order.amount, completed_at=now,
-                paid_on_time=not (due and due.overdue)))
-        await session.flush()
-        return await _detail(session, order)
+    upload = await read_upload(body.file, max_bytes=_settings(request).file_max_bytes)
+    return await _show(db, await workflow.record_payment(db, _storage(request), user, order_id,
+                                                         amount=body.amount, paid_on=body.paid_on, upload=upload))
 
 
 @router.get("/orders/{order_id}/files/{file_id}", response_class=StreamingResponse,
             summary="Download a file of my order (acceptance report, payment voucher, invoice)")
 async def download_file(order_id: str, file_id: str, user: CurrentUser, db: DB, request: Request) -> StreamingResponse:
     async with db.read() as session:
-        await _load(session, order_id, user)
+        await party_order(session, order_id, user)
         stored = await session.get(StoredFile, file_id)
     if stored is None or stored.order_id != order_id:
-        raise NotFound(f"file {file_id} not found on order {order_id}")
+        raise NotFound(f"订单 {order_id} 没有文件 {file_id}。")
     return await download_response(_storage(request), stored.storage_key, filename=stored.filename,
                              content_type=stored.content_type, size=stored.size)
 

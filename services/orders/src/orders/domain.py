@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from servicekit.errors import Conflict, Invalid
+from servicekit.errors import Conflict, Forbidden, Invalid
 from servicekit.types import SHANGHAI
 
 
@@ -55,11 +55,11 @@ TRANSITIONS: dict[tuple[OrderStatus, Action], OrderStatus | None] = {
 }
 
 _WHY_NOT = {
-    "stamp": "the contract can only take effect on an order awaiting its contract (待签合同)",
-    "log": "logistics and service delivery are recorded while the order is being performed (履约中)",
-    "invoice": "invoice information is recorded once the contract is in force and before the order is paid",
-    "accept": "the acceptance report is uploaded while the order is being performed (履约中), once",
-    "pay": "payment vouchers are uploaded after acceptance (已验收) and until the order is paid in full",
+    "stamp": "只有待签合同的订单才能因合同生效而进入履约",
+    "log": "物流和服务履约信息在订单履约中（履约中）时登记",
+    "invoice": "开票信息在合同生效后、订单付清前登记",
+    "accept": "验收单在订单履约中（履约中）时上传，且只能上传一次",
+    "pay": "支付凭证在验收（已验收）之后上传，直至订单付清",
 }
 
 
@@ -68,19 +68,30 @@ def transition(status: OrderStatus | str, action: Action) -> OrderStatus:
     status = OrderStatus(status)
     key = (status, action)
     if key not in TRANSITIONS:
-        raise Conflict(f"{_WHY_NOT.get(action, action)}; this order is {status.label} ({status.value})",
+        raise Conflict(f"{_WHY_NOT.get(action, action)}；本订单当前为{status.label}（{status.value}）。",
                        code="illegal_transition")
     return TRANSITIONS[key] or status
+
+
+Side = str  # purchaser | supplier
+
+
+def check_side(side: Side, *, org_id: str, purchaser_org_id: str, supplier_id: str) -> None:
+    """The purchaser side acts for the order's purchaser unit, the supplier side for its supplier."""
+    if side == "purchaser" and org_id != purchaser_org_id:
+        raise Forbidden("只有本订单的采购单位可以办理此操作。")
+    if side == "supplier" and org_id != supplier_id:
+        raise Forbidden("只有本订单的供应商可以办理此操作。")
 
 
 def check_payment(amount: Decimal, paid_total: Decimal, order_amount: Decimal) -> Decimal:
     """The paid total after this payment; Invalid when it is not positive or would exceed the order."""
     if amount <= 0:
-        raise Invalid("a payment amount must be more than zero", code="invalid_amount")
+        raise Invalid("付款金额必须大于零。", code="invalid_amount")
     new_total = paid_total + amount
     if new_total > order_amount:
-        raise Invalid(f"payments would total {new_total:.2f}, more than the order amount {order_amount:.2f} "
-                      f"(still to pay: {order_amount - paid_total:.2f})", code="overpayment")
+        raise Invalid(f"付款合计将达到 {new_total:.2f} 元，超过订单金额 {order_amount:.2f} 元"
+                      f"（尚需支付 {order_amount - paid_total:.2f} 元）。", code="overpayment")
     return new_total
 
 
@@ -90,18 +101,27 @@ def after_payment(new_total: Decimal, order_amount: Decimal) -> OrderStatus:
 
 def check_invoice(amount: Decimal, invoiced_total: Decimal, order_amount: Decimal) -> Decimal:
     if amount <= 0:
-        raise Invalid("an invoice amount must be more than zero", code="invalid_amount")
+        raise Invalid("发票金额必须大于零。", code="invalid_amount")
     new_total = invoiced_total + amount
     if new_total > order_amount:
-        raise Invalid(f"invoices would total {new_total:.2f}, more than the order amount {order_amount:.2f}",
+        raise Invalid(f"发票合计将达到 {new_total:.2f} 元，超过订单金额 {order_amount:.2f} 元。",
                       code="overinvoiced")
     return new_total
 
 
 def check_not_future(day: date, now: datetime, what: str) -> date:
+    """`what` names the date in Chinese (发票日期, 付款日期)."""
     if day > now.astimezone(SHANGHAI).date():
-        raise Invalid(f"{what} cannot be in the future", code="date_in_future")
+        raise Invalid(f"{what}不能晚于今天（北京时间）。", code="date_in_future")
     return day
+
+
+def check_occurred(occurred_at: datetime | None, now: datetime) -> datetime:
+    """When a logistics entry happened: now when not given, never in the future."""
+    occurred = occurred_at or now
+    if occurred > now:
+        raise Invalid("物流记录的发生时间不能晚于现在。", code="date_in_future")
+    return occurred
 
 
 def order_no(year: int, sequence: int) -> str:
@@ -109,7 +129,8 @@ def order_no(year: int, sequence: int) -> str:
 
 
 def due_on(start: datetime, days: int) -> date:
-    """A deadline `days` calendar days after `start`, counted on the Asia/Shanghai calendar."""
+    """A deadline `days` calendar days after `start`, counted on the Asia/Shanghai calendar (the
+    payment deadline; the signing deadline only until the contract's ContractDrafted tells it)."""
     return start.astimezone(SHANGHAI).date() + timedelta(days=days)
 
 

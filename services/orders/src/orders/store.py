@@ -1,17 +1,22 @@
-"""SQLModel tables of the orders service (its own metadata: no other service's tables)."""
+"""SQLModel tables of the orders service (its own metadata: no other service's tables) and the
+queries the command layer and the routes share."""
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import UniqueConstraint
-from sqlmodel import Field
+from sqlalchemy import ColumnElement, UniqueConstraint
+from sqlmodel import Field, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from servicekit.tables import StoredFileColumns, table_base
+from servicekit.auth import Principal
+from servicekit.logging import bind_context
+from servicekit.tables import StoredFileColumns, add_numbering_table, table_base
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
 Table = table_base()
 metadata = Table.metadata
+add_numbering_table(metadata)  # order numbers (servicekit.numbering)
 
 
 class Order(Table, table=True):
@@ -77,6 +82,7 @@ class ContractProgress(Table, table=True):
     status: str = Field(max_length=30)
     ca_mode: str | None = Field(default=None, max_length=20)
     last_sequence: int = 0
+    sign_due_on: date | None = Field(default=None, description="The signing deadline ContractDrafted carries")
     stamped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -130,3 +136,28 @@ class Payment(Table, table=True):
     file_id: str = Field(max_length=40)
     recorded_by: str = Field(max_length=60)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# ---- queries ---------------------------------------------------------------------------------------
+# visible_to and party_* have the shape of contracts.store's on purpose: each service answers "who sees
+# this deal" for its own table, through the one rule servicekit.auth.Principal.is_party.
+
+def visible_to(user: Principal) -> ColumnElement[bool] | None:
+    """The orders a user may see: a purchaser its unit's, a supplier the ones it won; None: none."""
+    return user.party_filter(Order.purchaser_org_id, Order.supplier_id)
+
+
+async def party_order(session: AsyncSession, order_id: str, user: Principal, *, lock: bool = False) -> Order:
+    """The order, if the user is one of its parties (row-locked when `lock`); else NotFound."""
+    bind_context(order_id=order_id)
+    order = user.party_to(await session.get(Order, order_id, with_for_update=lock or None, populate_existing=lock),
+                          f"订单 {order_id} 不存在。")
+    bind_context(project_id=order.project_id)
+    return order
+
+
+async def project_order(session: AsyncSession, project_id: str, *, lock: bool = False) -> Order | None:
+    stmt = select(Order).where(Order.project_id == project_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.exec(stmt)).first()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from contracts_schema.types import Money, Quantity
 from plans import workflow
 from plans.domain import MAX_LINES
 from plans.store import PlanFilter
@@ -16,18 +14,18 @@ from plans.views import PlanOut, PlanPage, plan_out, plan_summary
 from servicekit.app import DB
 from servicekit.auth import Purchaser
 from servicekit.logging import bind_context
+from servicekit.types import Id, MoneyIn, Name, Page, PageSize, QuantityIn, Revision, line, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["plans 录入计划"])
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-CategoryCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^C\d{2,8}$")]
-Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-Budget = Annotated[Money, Field(gt=0, le=Decimal("999999999999.99"))]
-Requirements = Annotated[str, StringConstraints(max_length=2000)]
+CategoryCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^C[0-9]{2,8}$")]
+Unit = line(20)
+Budget = Annotated[MoneyIn, Field(gt=0)]
+Requirements = paragraphs(2000)
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\- ]{7,20}$")]
-FilingNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+FilingNo = line(60)
 Year = Annotated[int, Field(ge=2000, le=2100)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+Address = line(300, min_length=0)
 
 
 class PlanLineIn(BaseModel):
@@ -36,8 +34,8 @@ class PlanLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     category_code: CategoryCode = Field(description="Category (品目) code, e.g. C1204")
-    item_name: Text
-    quantity: Quantity
+    item_name: Name
+    quantity: QuantityIn
     unit: Unit
     budget_amount: Budget = Field(description="Budget of the line, yuan, at most two decimal places")
     requirements: Requirements = ""
@@ -48,11 +46,11 @@ class PlanIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Text
+    name: Name
     year: Year
     filing_no: FilingNo = Field(description="财政备案号, e.g. 湘财采备〔2026〕00123")
-    funding_source: Text
-    contact_name: Text
+    funding_source: Name
+    contact_name: Name
     contact_phone: Phone
     purchaser_address: Address = ""
     lines: Annotated[list[PlanLineIn], Field(min_length=1, max_length=MAX_LINES)]
@@ -72,10 +70,10 @@ class _NoNulls(BaseModel):
 class PlanLineChange(_NoNulls):
     """Changes to one existing line; fields left out keep their value."""
 
-    id: str
+    id: Id
     category_code: CategoryCode | None = None
-    item_name: Text | None = None
-    quantity: Quantity | None = None
+    item_name: Name | None = None
+    quantity: QuantityIn | None = None
     unit: Unit | None = None
     budget_amount: Budget | None = None
     requirements: Requirements | None = None
@@ -85,17 +83,17 @@ class PlanPatch(_NoNulls):
     """Changes to a plan: basic info (fields left out keep their value) and its lines (add, edit,
     remove). All of it applies, or none of it."""
 
-    expected_revision: int | None = Field(None, description="Refuse (409) unless the plan is still at this revision")
-    name: Text | None = None
+    expected_revision: Revision | None = Field(None, description="Refuse (409) unless the plan is still at this revision")
+    name: Name | None = None
     year: Year | None = None
     filing_no: FilingNo | None = None
-    funding_source: Text | None = None
-    contact_name: Text | None = None
+    funding_source: Name | None = None
+    contact_name: Name | None = None
     contact_phone: Phone | None = None
     purchaser_address: Address | None = None
     add_lines: Annotated[list[PlanLineIn], Field(max_length=MAX_LINES)] = []
     update_lines: Annotated[list[PlanLineChange], Field(max_length=MAX_LINES)] = []
-    remove_lines: Annotated[list[str], Field(max_length=MAX_LINES, description="Ids of lines to remove")] = []
+    remove_lines: Annotated[list[Id], Field(max_length=MAX_LINES, description="Ids of lines to remove")] = []
 
 
 # ── routes ───────────────────────────────────────────────────────────────────────────────────────
@@ -112,11 +110,11 @@ async def create_plan(body: PlanIn, user: Purchaser, db: DB) -> PlanOut:
 async def list_plans(
     user: Purchaser, db: DB,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="Budget year")] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Part of the name, plan number or filing number")] = None,
-    category: Annotated[str | None, Query(pattern=r"^C\d{2,8}$", description="Plans with a line in this category "
-                                                                             "(or beneath it)")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    q: Annotated[line(100, min_length=0) | None, Query(description="Part of the name, plan number or filing number")] = None,
+    category: Annotated[str | None, Query(pattern=r"^C[0-9]{2,8}$", description="Plans with a line in this category "
+                                                                               "(or beneath it)")] = None,
+    page: Page = 1,
+    page_size: PageSize = 20,
 ) -> PlanPage:
     total, plans = await workflow.find_plans(db, user, PlanFilter(year=year, text=q or "", category=category),
                                              page=page, page_size=page_size)
@@ -125,14 +123,14 @@ async def list_plans(
 
 @router.get("/plans/{plan_id}", response_model=PlanOut,
             summary="Open one of my unit's plans: lines with budget, reserved, consumed and remaining amounts")
-async def get_plan(plan_id: str, user: Purchaser, db: DB) -> PlanOut:
+async def get_plan(plan_id: Id, user: Purchaser, db: DB) -> PlanOut:
     bind_context(plan_id=plan_id)
     return plan_out(await workflow.open_plan(db, user, plan_id))
 
 
 @router.patch("/plans/{plan_id}", response_model=PlanOut,
               summary="Edit a plan: basic info, add / edit / remove lines (all or nothing)")
-async def update_plan(plan_id: str, body: PlanPatch, user: Purchaser, db: DB) -> PlanOut:
+async def update_plan(plan_id: Id, body: PlanPatch, user: Purchaser, db: DB) -> PlanOut:
     """A line's budget never goes below what it has reserved plus consumed; a used line is never removed
     nor moved to another category; year and filing number are fixed once the plan is used (the plan
     number stays as issued). Every change publishes PlanUpdated with the whole plan and the next

@@ -30,14 +30,14 @@ FILING_NO = re.compile(r"^(湘财采备〔(\d{4})〕\d{3,6}|[A-Z]{2,6}-(\d{4})-\
 def check_filing_no(value: str) -> str:
     value = value.strip()
     if not FILING_NO.match(value):
-        raise Invalid(f"财政备案号 {value!r} 格式不正确，应形如 湘财采备〔2026〕00123 或 HNCZ-2026-00123",
+        raise Invalid(f"财政备案号 “{value}” 格式不正确，应形如 湘财采备〔2026〕00123 或 HNCZ-2026-00123",
                       code="invalid_filing_no")
     return value
 
 
 def check_category(code: str) -> str:
     if not categories.is_known(code):
-        raise Invalid(f"品目编码 {code!r} 不存在，可选的品目见 GET /api/v1/catalog/categories",
+        raise Invalid(f"品目编码 “{code}” 不存在，可选的品目见 GET /api/v1/catalog/categories",
                       code="unknown_category")
     return code
 

@@ -13,6 +13,7 @@ from sqlmodel import Field, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from plans import domain
+from servicekit.queries import contains
 from servicekit.tables import table_base
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
@@ -165,8 +166,8 @@ async def search_plans(session: AsyncSession, org_id: str, where: PlanFilter, *,
     if where.year is not None:
         conditions.append(Plan.year == where.year)
     if where.text.strip():
-        pattern = f"%{_escape_like(where.text.strip().lower())}%"
-        conditions.append(or_(*(func.lower(column).like(pattern, escape="\\")
+        text = where.text.strip().lower()
+        conditions.append(or_(*(contains(func.lower(column), text)
                                 for column in (Plan.name, Plan.plan_no, Plan.filing_no))))
     if where.category:
         conditions.append(Plan.id.in_(select(PlanLine.plan_id).where(  # type: ignore[union-attr]
@@ -178,7 +179,3 @@ async def search_plans(session: AsyncSession, org_id: str, where: PlanFilter, *,
     lines = list((await session.exec(
         select(PlanLine).where(PlanLine.plan_id.in_([p.id for p in plans])))).all())  # type: ignore[attr-defined]
     return total, plans, lines
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,40 +1,40 @@
-"""CA e-seals (CA签章): the platform's CA, per-unit seal certificates, sealing and verification.
+"""The platform CA and the seal certificates it issues to units (CA签章): pure crypto and files.
 
 - The platform CA signs every unit's seal certificate (X.509). Its key and certificate come from
   config (CA_KEY_FILE, CA_CERT_FILE); without them a demo CA is created once under VAR_DIR/ca.
 - Enrolling a unit generates its key pair (ECDSA P-256) on the server and keeps the private key only
   as encrypted PKCS#8. The PKCS#8 passphrase is derived from the unit's CA password with scrypt (a
   memory-hard KDF, per-certificate salt), so a stolen database does not give the password up cheaply.
-- A seal signs a canonical statement naming the contract, the SHA-256 of the document's bytes and
-  the SHA-256 of every seal before it, the unit, the certificate and the time (ECDSA-SHA256).
-- Verification re-reads the document and checks, for every seal: the signature, the document hash,
-  the chain of earlier seals, that the certificate was issued by the platform CA to that unit, that it
-  was valid when the seal was made, and that it is not revoked. Each failed check is named.
 
-Pure crypto and data here; loading rows and files is the caller's business."""
+What a seal signs and how seals are checked is in signing.py; a unit's certificate in the database
+(enrollment, revocation, the lockout on wrong passwords) in certificates.py.
+
+This module is also the contracts service's public entry point for deployment tools (devstack's
+`keys`, a production install); keep its name and command line stable:
+
+    python -m contracts.ca FOLDER [--name NAME]
+
+writes FOLDER/ca.cert.pem and FOLDER/ca.key.pem (mode 0600), the CA_CERT_FILE and CA_KEY_FILE the
+service reads, unless the certificate is there already; every unit's seal certificate chains to it."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
+import argparse
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-log = logging.getLogger("contracts.seals")
-
-STATEMENT_VERSION = 1
+log = logging.getLogger("contracts.ca")
 
 
 class WrongPassword(Exception):
@@ -190,145 +190,49 @@ def unlock(encrypted_key_pem: str, kdf_salt: str, kdf_n: int, password: str) -> 
     return key  # type: ignore[return-value]
 
 
-# ---- sealing ---------------------------------------------------------------------------------------
+# ---- the CA the service runs with, and the command line that makes the platform's -----------------
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def seal_digest(signature_b64: str) -> str:
-    """What a later seal signs of an earlier one: the SHA-256 of its signature."""
-    return sha256_hex(base64.b64decode(signature_b64))
-
-
-def statement(*, contract_id: str, contract_no: str, document_sha256: str, previous_seals: list[str], seq: int,
-              role: str, org_id: str, org_name: str, certificate_serial: str, sealed_at: datetime) -> bytes:
-    """The canonical bytes a seal signs (UTF-8 JSON, sorted keys, no spaces)."""
-    body = {"v": STATEMENT_VERSION, "contract_id": contract_id, "contract_no": contract_no,
-            "document_sha256": document_sha256, "previous_seals": previous_seals, "seq": seq, "role": role,
-            "org_id": org_id, "org_name": org_name, "certificate_serial": certificate_serial,
-            "sealed_at": sealed_at.astimezone(timezone.utc).isoformat()}
-    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-
-
-def sign(key: ec.EllipticCurvePrivateKey, data: bytes) -> str:
-    return base64.b64encode(key.sign(data, ec.ECDSA(hashes.SHA256()))).decode()
-
-
-# ---- verification ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SealRecord:
-    """One seal as stored: what was signed, the signature and the certificate it was made with."""
-
-    seq: int
-    role: str
-    org_id: str
-    org_name: str
-    certificate_serial: str
-    certificate_pem: str
-    statement: str
-    signature: str
-    sealed_at: datetime
-    revoked_at: datetime | None = None
-
-
-@dataclass
-class SealCheck:
-    seq: int
-    role: str
-    org_id: str
-    org_name: str
-    certificate_serial: str
-    sealed_at: datetime
-    checks: dict[str, bool] = field(default_factory=dict)
-    failures: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def valid(self) -> bool:
-        return not self.failures
-
-    def fail(self, check: str, code: str, message: str) -> None:
-        self.checks[check] = False
-        self.failures.append({"code": code, "message": message})
-
-    def ok(self, check: str) -> None:
-        self.checks.setdefault(check, True)
-
-
-def verify_seals(ca: CertificateAuthority, document: bytes, seals: list[SealRecord], *,
-                 contract_id: str) -> list[SealCheck]:
-    """Checks every seal against the document's bytes and the CA; names every failed check."""
-    actual_sha = sha256_hex(document)
-    results: list[SealCheck] = []
-    earlier: list[str] = []
-    for seal in sorted(seals, key=lambda s: s.seq):
-        check = SealCheck(seq=seal.seq, role=seal.role, org_id=seal.org_id, org_name=seal.org_name,
-                          certificate_serial=seal.certificate_serial, sealed_at=seal.sealed_at)
-        results.append(check)
+def from_settings(settings: Any) -> CertificateAuthority:
+    """The configured CA (CA_CERT_FILE + CA_KEY_FILE), or the embedded default's demo CA under VAR_DIR/ca."""
+    if settings.ca_cert_file or settings.ca_key_file:
+        if not (settings.ca_cert_file and settings.ca_key_file):
+            raise SystemExit("contracts: cannot start: set both CA_CERT_FILE and CA_KEY_FILE (or neither for the "
+                             "demo CA)")
         try:
-            signed = json.loads(seal.statement)
-            cert = x509.load_pem_x509_certificate(seal.certificate_pem.encode())
-        except (ValueError, TypeError):
-            check.fail("signature", "seal_unreadable", "the seal's statement or certificate cannot be read")
-            earlier.append(seal_digest(seal.signature) if seal.signature else "")
-            continue
-        _check_signature(check, cert, seal)
-        _check_statement(check, signed, seal, contract_id=contract_id, document_sha256=actual_sha, earlier=earlier)
-        _check_certificate(check, ca, cert, seal)
-        earlier.append(seal_digest(seal.signature))
-    return results
+            return load_ca(settings.ca_cert_file, settings.ca_key_file, settings.ca_key_password)
+        except (OSError, ValueError, TypeError) as exc:
+            raise SystemExit(f"contracts: cannot start: the CA in CA_CERT_FILE / CA_KEY_FILE cannot be loaded: "
+                             f"{exc}") from None
+    return demo_ca(Path(settings.var_dir) / "ca")
 
 
-def _check_signature(check: SealCheck, cert: x509.Certificate, seal: SealRecord) -> None:
-    try:
-        cert.public_key().verify(base64.b64decode(seal.signature), seal.statement.encode(),  # type: ignore[call-arg]
-                                 ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
-        check.ok("signature")
-    except (InvalidSignature, ValueError, TypeError):
-        check.fail("signature", "signature_invalid",
-                   "the signature does not match what was sealed with this certificate (seal altered)")
+PLATFORM_CA_NAME = "湖南省政府采购平台电子签章CA"
 
 
-def _check_statement(check: SealCheck, signed: dict, seal: SealRecord, *, contract_id: str, document_sha256: str,
-                     earlier: list[str]) -> None:
-    if signed.get("document_sha256") != document_sha256:
-        check.fail("document", "document_changed",
-                   f"the contract document changed after this seal: it was sealed as "
-                   f"{str(signed.get('document_sha256'))[:16]}…, the document now is {document_sha256[:16]}…")
-    else:
-        check.ok("document")
-    if signed.get("previous_seals") != earlier:
-        check.fail("chain", "seal_chain_broken", "the seals before this one are not the ones it sealed over")
-    else:
-        check.ok("chain")
-    claimed = (signed.get("contract_id"), signed.get("org_id"), signed.get("certificate_serial"), signed.get("seq"))
-    if claimed != (contract_id, seal.org_id, seal.certificate_serial, seal.seq):
-        check.fail("statement", "seal_mismatch", "the seal was made for another contract, unit or certificate")
-    else:
-        check.ok("statement")
+def write_ca(folder: Path, name: str = PLATFORM_CA_NAME) -> tuple[Path, Path, bool]:
+    """(certificate file, key file, whether they were made now)."""
+    cert_file, key_file = folder / "ca.cert.pem", folder / "ca.key.pem"
+    if cert_file.exists():
+        return cert_file, key_file, False
+    folder.mkdir(parents=True, exist_ok=True)
+    ca = create_ca(name)
+    key_file.write_bytes(ca.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,  # type: ignore[union-attr]
+                                              serialization.NoEncryption()))
+    key_file.chmod(0o600)
+    cert_file.write_text(ca.pem())
+    return cert_file, key_file, True
 
 
-def _check_certificate(check: SealCheck, ca: CertificateAuthority, cert: x509.Certificate, seal: SealRecord) -> None:
-    try:
-        cert.verify_directly_issued_by(ca.certificate)
-        check.ok("issuer")
-    except (ValueError, TypeError, InvalidSignature):
-        check.fail("issuer", "foreign_certificate",
-                   f"the certificate {serial_hex(cert)} was not issued by the platform CA ({ca.name})")
-    orgs = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)]
-    if orgs != [seal.org_id] or serial_hex(cert) != seal.certificate_serial:
-        check.fail("subject", "wrong_unit", f"the certificate belongs to {orgs or 'nobody'}, not to {seal.org_id}")
-    else:
-        check.ok("subject")
-    if not (cert.not_valid_before_utc <= seal.sealed_at <= cert.not_valid_after_utc):
-        check.fail("validity", "certificate_expired",
-                   f"the certificate was not valid when the seal was made (valid "
-                   f"{cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d})")
-    else:
-        check.ok("validity")
-    if seal.revoked_at is not None:
-        check.fail("revocation", "certificate_revoked",
-                   f"the certificate {seal.certificate_serial} was revoked on {seal.revoked_at:%Y-%m-%d %H:%M} UTC")
-    else:
-        check.ok("revocation")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m contracts.ca", description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="where ca.cert.pem and ca.key.pem are written")
+    parser.add_argument("--name", default=PLATFORM_CA_NAME, help="the CA's common name")
+    args = parser.parse_args(argv)
+    cert_file, key_file, made = write_ca(args.folder, args.name)
+    print(f"platform seal CA{'' if made else ' (already there)'}: {cert_file} (key {key_file}); "
+          "keep the key safe: every seal chains to it")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

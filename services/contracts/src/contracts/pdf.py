@@ -1,12 +1,14 @@
 """The contract document: a real PDF a person opens (reportlab; Chinese in the built-in CID font
-STSong-Light, so no font files are needed).
+STSong-Light, so no font files are needed), made from the contract row.
 
-`render(doc)` is deterministic (reportlab's invariant mode): the same contract gives the same bytes.
-The document both parties seal is rendered without seals; the copy shown after sealing adds a seal
-page naming each seal (unit, certificate serial, time) and the SHA-256 of the sealed original."""
+`render(contract, seals)` is deterministic (reportlab's invariant mode): the same contract gives the
+same bytes. The document both parties seal is rendered without seals; the copy shown after sealing
+adds a seal page naming each seal (unit, certificate serial, time) and the SHA-256 of the sealed
+original."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +24,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from contracts import domain
+from contracts.store import Contract, Seal
 from servicekit.types import SHANGHAI
 
 FONT = "STSong-Light"
@@ -86,6 +90,55 @@ class ContractDocument:
     sealed_document_sha256: str = ""
 
 
+# ---- from the contract row ------------------------------------------------------------------------
+
+METHOD_LABELS = {"direct_selection": "直接选定", "secondary_bidding": "二次竞价"}
+ROLE_LABELS = {"purchaser": "甲方（采购人）", "supplier": "乙方（供应商）"}
+
+
+def _quantity(value) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+
+
+def document_of(contract: Contract, seals: list[Seal] | None = None) -> ContractDocument:
+    """What the PDF says, from the contract row (and the seals made so far)."""
+    amount_upper = domain.rmb_upper(contract.amount)
+    values = {
+        "contract_no": contract.contract_no, "project_no": contract.project_no, "project_name": contract.project_name,
+        "purchaser_name": contract.purchaser_name, "supplier_name": contract.supplier_name,
+        "agreement_no": contract.agreement_no, "agreement_name": contract.agreement_name,
+        "service_name": contract.service_name, "unit": contract.unit, "quantity": _quantity(contract.quantity),
+        "unit_price": f"{contract.unit_price:,.2f}", "amount": f"{contract.amount:,.2f}",
+        "amount_upper": amount_upper, "filing_no": contract.filing_no,
+    }
+    seal_lines = tuple(SealLine(role_label=ROLE_LABELS[s.role], org_name=s.org_name,
+                                certificate_serial=s.certificate_serial, sealed_at=s.sealed_at)
+                       for s in sorted(seals or [], key=lambda s: s.seq))
+    if contract.ca_mode == "offline" and contract.signed_at is not None:
+        seal_lines += (SealLine(role_label=ROLE_LABELS["purchaser"], org_name=contract.purchaser_name,
+                                certificate_serial="", sealed_at=contract.signed_at, mode="线下签订（已上传签字盖章扫描件）"),)
+    return ContractDocument(
+        contract_no=contract.contract_no, title="政府采购框架协议服务合同", project_no=contract.project_no,
+        project_name=contract.project_name, method_label=METHOD_LABELS.get(contract.method, contract.method),
+        agreement_no=contract.agreement_no, agreement_name=contract.agreement_name, filing_no=contract.filing_no,
+        purchaser=Party(ROLE_LABELS["purchaser"], contract.purchaser_name, contract.purchaser_org_id,
+                        contract.purchaser_address, contract.purchaser_contact, contract.purchaser_phone),
+        supplier=Party(ROLE_LABELS["supplier"], contract.supplier_name, contract.supplier_id,
+                       contract.supplier_address, contract.supplier_contact, contract.supplier_phone),
+        items=(Item(contract.service_name, contract.unit, _quantity(contract.quantity), contract.unit_price,
+                    contract.amount),),
+        amount=contract.amount, amount_upper=amount_upper, terms=domain.fill_template(contract.template, values),
+        requirements=contract.requirements, supplementary_terms=contract.supplementary_terms,
+        awarded_on=contract.awarded_at.astimezone(SHANGHAI).date().isoformat(), revision=contract.revision,
+        seals=seal_lines, sealed_document_sha256=contract.document_sha256 if seal_lines else "")
+
+async def render(contract: Contract, seals: list[Seal] | None = None) -> bytes:
+    """The contract's PDF, rendered in a worker thread (reportlab is CPU-bound)."""
+    return await asyncio.to_thread(render_document, document_of(contract, seals))
+
+
+# ---- the PDF ---------------------------------------------------------------------------------------
+
 def _p(text: str, style: ParagraphStyle = _BODY) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
@@ -101,7 +154,7 @@ def _grid(rows: list[list], widths: list[float], header: bool = False) -> Table:
     return table
 
 
-def render(doc: ContractDocument) -> bytes:
+def render_document(doc: ContractDocument) -> bytes:
     buffer = io.BytesIO()
     pdf = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=f"{doc.title} {doc.contract_no}", author="湖南省政府采购平台",

@@ -1,0 +1,23 @@
+# One image recipe for every process of the platform (the five services, the gateway, the console):
+# docker-compose.yml builds each from it with its own arguments. By hand, from the repository root:
+#
+#   docker build -f docker/service.Dockerfile \
+#     --build-arg SERVICE=plans --build-arg PACKAGE=plans-service --build-arg PORT=8101 -t hunan/plans .
+#
+# SERVICE is the module `python -m` runs, PACKAGE the workspace package whose dependencies are
+# installed (nothing else is), PORT the port it listens on and is health-checked at (/readyz).
+FROM python:3.11-slim
+COPY --from=ghcr.io/astral-sh/uv:0.13 /uv /usr/local/bin/uv
+ARG SERVICE
+ARG PACKAGE
+ARG PORT
+WORKDIR /app
+ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 PYTHONUNBUFFERED=1
+COPY . .
+RUN test -n "$SERVICE" && test -n "$PACKAGE" && test -n "$PORT" \
+    || { echo "build with --build-arg SERVICE=... PACKAGE=... PORT=..." >&2; exit 1; }
+RUN uv sync --frozen --no-dev --package "$PACKAGE"
+ENV PATH=/app/.venv/bin:$PATH HOST=0.0.0.0 PORT=$PORT APP_MODULE=$SERVICE
+EXPOSE $PORT
+HEALTHCHECK --interval=10s --timeout=3s --retries=6 CMD python -c "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}/readyz\", timeout=2)"
+CMD ["sh", "-c", "exec python -m \"$APP_MODULE\""]

@@ -1,0 +1,179 @@
+"""The process set of `devstack up` under circus (a process manager, not code of our own).
+
+circus's arbiter runs in the `devstack up` process and watches one process per watcher: a process that
+dies (a crash, a SIGKILL) is started again alone while the others keep running; one that dies again
+within FLAPPING_WINDOW s is held back RETRY_IN s before each new try (circus's flapping plugin), never
+given up. `devstack status | restart NAME | stop` talk to the arbiter over a unix socket in the var
+folder. Ctrl-C (or SIGTERM) on `devstack up` stops every process (SIGTERM, then SIGKILL after
+GRACEFUL_TIMEOUT s) and exits. Every line a process writes is printed prefixed with its name."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+FLAPPING_WINDOW = 30.0
+RETRY_IN = 5.0
+GRACEFUL_TIMEOUT = 10.0
+CHECK_DELAY = 0.5
+
+_COLOURS = (36, 33, 32, 35, 34, 31, 96, 93, 92, 95)
+_print_lock = threading.Lock()
+_width = 10
+
+
+PLUGIN = "circus-flapping"
+
+
+def endpoint(var: Path) -> str:
+    return f"ipc://{var.resolve() / 'devstack.sock'}"
+
+
+def _events(var: Path) -> str:
+    return f"ipc://{var.resolve() / 'devstack-events.sock'}"
+
+
+def say(name: str, text: str, colour: int | None = None) -> None:
+    """One line (or several) on the terminal as `HH:MM:SS name | text`, the way honcho printed them."""
+    stamp = datetime.datetime.now().strftime("%H:%M:%S")
+    prefix = f"{stamp} {name:<{_width}} | "
+    if colour is not None and sys.stdout.isatty():
+        prefix = f"\033[{colour}m{prefix}\033[0m"
+    with _print_lock:
+        for line in text.rstrip("\n").split("\n"):
+            sys.stdout.write(prefix + line + "\n")
+        sys.stdout.flush()
+
+
+class PrefixedOutput:
+    """A circus stream: the bytes a process writes, printed line by line under its name."""
+
+    def __init__(self, name: str, colour: int | None) -> None:
+        self.name, self.colour = name, colour
+        self.partial = b""
+
+    def __call__(self, data: dict[str, Any]) -> None:
+        chunk = data["data"]
+        *lines, self.partial = (self.partial + (chunk if isinstance(chunk, bytes) else chunk.encode())).split(b"\n")
+        if lines:
+            say(self.name, b"\n".join(lines).decode(errors="replace"), self.colour)
+
+    def close(self) -> None:
+        if self.partial:
+            say(self.name, self.partial.decode(errors="replace"), self.colour)
+            self.partial = b""
+
+
+def _exited(watcher: Any, arbiter: Any, hook_name: str, **info: Any) -> bool:
+    """circus's after_reap hook: say which process ended and how (circus starts it again unless stopping)."""
+    code = info.get("exit_code")
+    how = f"signal {-code}" if isinstance(code, int) and code < 0 else f"exit code {code}"
+    say("circus", f"{watcher.name} (pid {info.get('process_pid')}) ended with {how}")
+    return True
+
+
+class _CircusLog(logging.Handler):
+    """circus's and its event loop's log lines, under the name circus; the loop's periodic check that
+    meets a stop under way (ConflictError, harmless) is left out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from circus.exc import ConflictError
+
+        return not (record.exc_info and isinstance(record.exc_info[1], ConflictError))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        say("circus", self.format(record))
+
+
+def run(processes: dict[str, tuple[list[str], dict[str, str]]], var: Path) -> None:
+    """Runs {name: (command, environment)} until Ctrl-C, SIGTERM or `devstack stop` (blocks)."""
+    from circus.arbiter import Arbiter
+    from circus.plugins import get_plugin_cmd
+    from circus.watcher import Watcher
+
+    global _width
+    _width = max(len(name) for name in (*processes, "devstack", "circus"))
+    for logger in (logging.getLogger("circus"), logging.getLogger("tornado")):
+        logger.handlers[:] = [_CircusLog()]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    watchers = []
+    for index, (name, (command, env)) in enumerate(processes.items()):
+        colour = _COLOURS[index % len(_COLOURS)]
+        watchers.append(Watcher(
+            name, command[0], args=command[1:], env=env, copy_env=False,
+            stdout_stream={"stream": PrefixedOutput(name, colour)},
+            stderr_stream={"stream": PrefixedOutput(name, colour)},
+            graceful_timeout=GRACEFUL_TIMEOUT, stop_children=True, max_retry=-1,
+            hooks={"after_reap": (_exited, False)},
+            priority=len(processes) - index))  # started in the order given
+    # circus's flapping plugin, as a watcher of our own so that what it says is printed too
+    flapping = get_plugin_cmd({"use": "circus.plugins.flapping.Flapping", "attempts": 2, "window": FLAPPING_WINDOW,
+                               "retry_in": RETRY_IN, "max_retry": -1}, endpoint(var), _events(var), CHECK_DELAY,
+                              None, loglevel="info")
+    watchers.append(Watcher(PLUGIN, flapping, args=["--check-delay", str(CHECK_DELAY)], singleton=True,
+                            copy_env=True, copy_path=True, priority=0,
+                            stdout_stream={"stream": PrefixedOutput("circus", None)},
+                            stderr_stream={"stream": PrefixedOutput("circus", None)}))
+    arbiter = Arbiter(watchers, endpoint(var), _events(var), check_delay=CHECK_DELAY, multicast_endpoint=None,
+                      loglevel="info")
+    try:
+        arbiter.start()
+    finally:
+        for path in var.resolve().glob("devstack*.sock"):
+            path.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------- talking to a running `devstack up`
+
+class NotRunning(Exception):
+    pass
+
+
+class Refused(Exception):
+    """The arbiter answered with an error (an unknown process name …)."""
+
+
+def call(var: Path, command: str, timeout: float = 30.0, **properties: Any) -> dict[str, Any]:
+    from circus.client import CircusClient
+    from circus.exc import CallError
+
+    if not (var.resolve() / "devstack.sock").exists():
+        raise NotRunning(f"no platform is running from {var} (start it with `make run`)")
+    client = CircusClient(endpoint=endpoint(var), timeout=timeout)
+    try:
+        answer = client.send_message(command, **properties)
+    except CallError as exc:
+        raise NotRunning(f"the platform started from {var} does not answer: {exc}") from exc
+    finally:
+        client.stop()
+    if answer.get("status") != "ok":
+        raise Refused(answer.get("reason") or str(answer))
+    return answer
+
+
+def status(var: Path) -> list[dict[str, Any]]:
+    """Each process: name, state (active, stopped …), pid and uptime in seconds (None when not running)."""
+    states = call(var, "status")["statuses"]
+    infos = call(var, "stats")["infos"]
+    rows = []
+    for name in sorted(states):
+        if name == PLUGIN:
+            continue
+        running = [info for info in (infos.get(name) or {}).values() if isinstance(info, dict)]
+        first = running[0] if running else None
+        rows.append({"name": name, "state": states[name], "pid": first["pid"] if first else None,
+                     "uptime": first["age"] if first else None})
+    return rows
+
+
+def restart(var: Path, name: str) -> None:
+    call(var, "restart", name=name, waiting=True)
+
+
+def stop(var: Path) -> None:
+    call(var, "quit", waiting=True)

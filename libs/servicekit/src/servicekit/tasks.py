@@ -1,0 +1,54 @@
+"""Periodic background work (bidding's window timers, catalog's agreement clock), written once.
+
+    async def run_timers(service: Service) -> None:                 # a Service background task
+        await periodic(lambda: windows.run_due(service.db, clock), every=1.0, name="bidding timers", log=log)
+
+`tick()` runs at once, then `every` seconds after each tick ends, until the task is cancelled (the
+service stopping). A failed tick is logged and tried again at the next one: the database may be away
+for a moment. The same error failing tick after tick is logged once with its traceback, then with a
+count when the count reaches 10, 100, 1000..., and once more when a tick succeeds again; a different
+error is logged at once. Cancellation is never logged as a failure and always ends the task, whether
+it comes during a tick or between two."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+_log = logging.getLogger("servicekit.tasks")
+
+
+async def periodic(tick: Callable[[], Awaitable[Any]], *, every: float, name: str,
+                   log: logging.Logger = _log) -> None:
+    """Runs `tick()` now and every `every` seconds until cancelled; see the module's doc for failures."""
+    failures = 0
+    last_error = ""
+    while True:
+        try:
+            await tick()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — any failure is retried at the next tick
+            error = f"{type(exc).__name__}: {exc}"
+            if error != last_error:
+                failures = 1
+                last_error = error
+                log.exception("%s failed; trying again every %gs", name, every)
+            else:
+                failures += 1
+                if _is_power_of_ten(failures):
+                    log.error("%s still failing: %d times in a row (%s)", name, failures, error)
+        else:
+            if failures:
+                log.info("%s works again after %d failed tick(s) (%s)", name, failures, last_error)
+            failures = 0
+            last_error = ""
+        await asyncio.sleep(every)
+
+
+def _is_power_of_ten(n: int) -> bool:
+    while n >= 10 and n % 10 == 0:
+        n //= 10
+    return n == 1

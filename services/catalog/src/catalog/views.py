@@ -1,0 +1,183 @@
+"""What the catalog's routes answer: the response models and how agreements, suppliers, offerings and
+services are rendered (labels beside codes, times shown 北京时间). Volume discounts are shown as the
+tiers stage 1 fixed; which tier a quantity reaches is bidding's rule (bidding.domain)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+
+from catalog import domain
+from catalog.store import Agreement, AgreementRecord, Offering, Service, ShortlistedSupplier
+from contracts_schema import categories
+from contracts_schema.types import Money, Quantity
+from servicekit.types import ShanghaiTime
+
+
+class CategoryNode(BaseModel):
+    code: str
+    name: str
+    offered_services: int
+    children: list[CategoryNode]
+
+
+class CategoryTree(BaseModel):
+    items: list[CategoryNode]
+
+
+class ServiceSummary(BaseModel):
+    id: str
+    category_code: str
+    category_name: str
+    name: str
+    unit: str
+    description: str
+    min_price: Money | None = None
+    supplier_count: int
+    agreement_count: int
+
+
+class ServicePage(BaseModel):
+    items: list[ServiceSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class Method(BaseModel):
+    code: str
+    label: str
+
+
+class TierOut(BaseModel):
+    min_quantity: Quantity
+    unit_price: Money
+
+
+class AgreementBrief(BaseModel):
+    id: str
+    agreement_no: str
+    name: str
+    valid_from: date
+    valid_to: date
+    methods: list[Method]
+    status: str
+    status_label: str
+
+
+class SupplierBrief(BaseModel):
+    supplier_id: str
+    name: str
+    address: str
+    contact_name: str
+    contact_phone: str
+
+
+class Offer(BaseModel):
+    offering_id: str
+    agreement: AgreementBrief
+    supplier: SupplierBrief
+    agreement_price: Money
+    price: Money
+    discount_tiers: list[TierOut]
+
+
+class ServiceDetail(ServiceSummary):
+    offers: list[Offer]
+
+
+class SupplierOut(BaseModel):
+    supplier_id: str
+    name: str
+    address: str
+    contact_name: str
+    contact_phone: str
+    status: str
+    status_label: str
+    status_reason: str
+
+
+class OfferingOut(BaseModel):
+    offering_id: str
+    agreement_id: str
+    service_id: str
+    service_name: str
+    category_code: str
+    unit: str
+    supplier_id: str
+    agreement_price: Money
+    discount_tiers: list[TierOut]
+    price: Money | None
+    status: str
+    status_label: str
+    listed_at: ShanghaiTime | None
+    delisted_at: ShanghaiTime | None
+
+
+class AgreementOut(AgreementBrief):
+    agency_org_id: str
+    agency_name: str
+    agency_address: str
+    category_code: str
+    category_name: str
+    contract_template: str
+    published_at: ShanghaiTime
+    suppliers: list[SupplierOut]
+    offerings: list[OfferingOut]
+
+
+class AgreementPage(BaseModel):
+    items: list[AgreementBrief]
+    total: int
+    page: int
+    page_size: int
+
+
+class MyOffering(OfferingOut):
+    agreement: AgreementBrief
+
+
+# ── rendering ────────────────────────────────────────────────────────────────────────────────────
+
+
+def methods_of(codes: list[str]) -> list[Method]:
+    return [Method(code=c, label=domain.METHOD_LABELS[c]) for c in codes]
+
+
+def agreement_brief(agreement: Agreement) -> AgreementBrief:
+    return AgreementBrief(**agreement.model_dump(include={"id", "agreement_no", "name", "valid_from", "valid_to",
+                                                          "status"}),
+                          methods=methods_of(agreement.methods), status_label=domain.AGREEMENT_LABELS[agreement.status])
+
+
+def summary_of(service: Service) -> ServiceSummary:
+    return ServiceSummary(**service.model_dump(include=set(ServiceSummary.model_fields)),
+                          category_name=categories.NAMES.get(service.category_code, ""))
+
+
+def supplier_out(s: ShortlistedSupplier) -> SupplierOut:
+    return SupplierOut(**s.model_dump(include=set(SupplierOut.model_fields)),
+                       status_label=domain.SUPPLIER_LABELS[s.status])
+
+
+def tiers_out(o: Offering) -> list[TierOut]:
+    return [TierOut(min_quantity=t.min_quantity, unit_price=t.unit_price) for t in o.tiers()]
+
+
+def offering_out(o: Offering, service: Service) -> OfferingOut:
+    return OfferingOut(offering_id=o.id, agreement_id=o.agreement_id, service_id=o.service_id,
+                       service_name=service.name, category_code=service.category_code, unit=service.unit,
+                       supplier_id=o.supplier_id, agreement_price=o.agreement_price, discount_tiers=tiers_out(o),
+                       price=o.price, status=o.status, status_label=domain.OFFERING_LABELS[o.status],
+                       listed_at=o.listed_at, delisted_at=o.delisted_at)
+
+
+def agreement_out(record: AgreementRecord) -> AgreementOut:
+    agreement = record.agreement
+    return AgreementOut(**agreement_brief(agreement).model_dump(),
+                        **agreement.model_dump(include={"agency_org_id", "agency_name", "agency_address",
+                                                        "category_code", "contract_template", "published_at"}),
+                        category_name=categories.NAMES.get(agreement.category_code, ""),
+                        suppliers=[supplier_out(s) for s in record.suppliers],
+                        offerings=[offering_out(o, s) for o, s in record.offerings])
