@@ -120,7 +120,8 @@ def test_a_refused_value_is_named_beside_its_field_and_nothing_is_stored(console
     buyer.click("保存", see="缺少备案号和负数预算")
     expect(buyer.page.get_by_role("alert").first).to_contain_text("未能保存")
     expect(refusal_beside(buyer, "财政备案号")).to_contain_text("请填写财政备案号")
-    expect(refusal_beside(buyer, "第 1 条明细 预算金额（元）")).to_contain_text("预算金额：须大于 0")
+    # (the API's strict money pattern refuses the sign itself)
+    expect(refusal_beside(buyer, "第 1 条明细 预算金额（元）")).to_contain_text("须为半角数字写成的金额")
     expect(buyer.page.get_by_label("第 1 条明细 预算金额（元）")).to_have_attribute("aria-invalid", "true")
     expect(buyer.page.get_by_label("计划名称")).to_have_value(name)
     expect(buyer.page.get_by_label("第 1 条明细 明细名称")).to_have_value("会务服务")
@@ -129,7 +130,7 @@ def test_a_refused_value_is_named_beside_its_field_and_nothing_is_stored(console
     buyer.page.get_by_label("财政备案号").fill(f"湘财采备〔{YEAR}〕00789")
     buyer.page.get_by_label("第 1 条明细 预算金额（元）").fill("一万元")
     buyer.click("保存", see="预算金额格式错误")
-    expect(refusal_beside(buyer, "第 1 条明细 预算金额（元）")).to_contain_text("预算金额：须为数字")
+    expect(refusal_beside(buyer, "第 1 条明细 预算金额（元）")).to_contain_text("须为半角数字")
     expect(refusal_beside(buyer, "财政备案号")).to_have_count(0)
 
     # a filing number of the wrong form: the API's sentence beside it
