@@ -124,10 +124,14 @@ TRIGRAM = 3  # the shortest word a trigram index can look up
 def keyword_conditions(q: str | None, *, sqlite: bool) -> list[sa.ColumnElement[bool]]:
     """Every word of `q` (lower-cased, split on white space) is a substring of search_text. The LIKE
     is the rule; on SQLite the FTS5 trigram table first narrows to the services holding the words of
-    three characters or more (PostgreSQL's trigram index serves the LIKE itself)."""
+    three characters or more (PostgreSQL's trigram index serves the LIKE itself). Words shorter than
+    three characters are a LIKE over what the longer words left, or over the whole library."""
     words = (q or "").lower().split()
-    conditions = [contains(Service.search_text, word) for word in words]
     long_words = [word for word in words if len(word) >= TRIGRAM]
+    # A word of one or two characters is checked on `search_text || ''`, which no index serves: a
+    # trigram index asked for it would walk all its entries (slower than reading the table).
+    unindexed = Service.search_text + ""
+    conditions = [contains(Service.search_text if len(word) >= TRIGRAM else unindexed, word) for word in words]
     if sqlite and long_words:
         phrase = " AND ".join('"' + word.replace('"', '""') + '"' for word in long_words)
         conditions.append(Service.id.in_(  # type: ignore[attr-defined]
