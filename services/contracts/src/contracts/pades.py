@@ -121,6 +121,9 @@ def make_crl(ca: CertificateAuthority, revoked: list[tuple[str, datetime]], *, n
     builder = (x509.CertificateRevocationListBuilder().issuer_name(ca.certificate.subject)
                .last_update(now - timedelta(minutes=1)).next_update(now + timedelta(hours=hours)))
     for serial, at in revoked:
+        # a CRL says whole seconds: round up, so a seal timestamped in the same second before the
+        # revocation is not taken for one made after it
+        at = at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
         builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder().serial_number(int(serial, 16)).revocation_date(at).build())
     return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]

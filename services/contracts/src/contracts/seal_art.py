@@ -121,7 +121,7 @@ def seal_imprint(unit_name: str, *, cx: float, cy: float, radius: float = 60.0, 
              _star(cx, cy, radius * 0.30)]
     # the unit's name along the upper arc, clockwise from lower left to lower right, letters upright to the centre
     name = unit_name[:24]
-    max_span = math.radians(250)
+    max_span = math.radians(215)
     size = min(radius * 0.26, max_span * 0.9 * radius / (1.05 * max(len(name), 1) + max_span))
     text_r = radius * 0.90 - size
     span = min(max_span, len(name) * size * 1.05 / text_r)
