@@ -8,9 +8,9 @@ run:  ## start the whole platform: broker, five services, gateway, demo data
 	@$(UV) sync --all-packages --quiet
 	@$(UV) run --no-sync devstack up
 
-test:  ## install what is missing (uv, Python packages, the test browser), then run every test
+test:  ## install what is missing (uv, Python packages, the test browser, pdfsig), then run every test
 	@$(UV) sync --all-packages --quiet
-	@scripts/browser
+	@scripts/system-packages
 	@$(UV) run --no-sync ruff check --quiet .
 	@$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
