@@ -8,17 +8,17 @@ run:  ## start the whole platform: broker, five services, gateway, demo data
 	@$(UV) sync --all-packages --quiet
 	@$(UV) run --no-sync devstack up
 
-test:  ## install what is missing (uv, Python packages, the test browser), then run every test
+test:  ## install what is missing (uv, Python packages, the test browser, pdfsig), then run every test
 	@$(UV) sync --all-packages --quiet
-	@scripts/browser
+	@scripts/system-packages
 	@$(UV) run --no-sync ruff check --quiet .
 	@$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 schemas:  ## regenerate the committed event JSON Schemas and AsyncAPI document
 	@$(UV) run contracts-schema-generate
 
-bench:  ## run every benchmark and print its figures
-	@for b in bench/*.py; do echo "== $$b"; $(UV) run --no-sync python $$b || exit 1; done
+bench:  ## run every benchmark, then print one table of every figure against its target (bench/README.md)
+	@$(UV) run --no-sync python bench/report.py
 
 GATEWAY_URL ?= http://127.0.0.1:8000
 demo:  ## walk through a secondary bidding (manual 1.3) on the platform `make run` started (GATEWAY_URL)

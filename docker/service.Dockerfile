@@ -11,6 +11,9 @@ COPY --from=ghcr.io/astral-sh/uv:0.13 /uv /usr/local/bin/uv
 ARG SERVICE
 ARG PACKAGE
 ARG PORT
+# fonts-noto-cjk: the contracts service draws the seal imprint's Chinese text from Noto Sans CJK SC
+# (contracts/seal_art.py; SEAL_FONT_FILE names another font). Installed in every image: one recipe.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 PYTHONUNBUFFERED=1
 COPY . .

@@ -6,8 +6,8 @@ services, as a purchaser, a supplier and anonymous. Only the server-error check 
 Bounded so that the whole test takes a few minutes on two cores: per operation at most MAX_EXAMPLES
 cases that fit the schema and as many that do not (schemathesis's positive and negative modes), each
 role paced under the gateway's rate limit (a 429 would hide the service behind it), and no operation is
-started once a role has spent its TIME_BUDGET. A failing case is recorded, not shrunk, and the test
-prints per role the operations and cases run and the failures."""
+started once a role has spent its TIME_BUDGET. A server error fails the test with the request as a curl
+line; the test prints per role the operations and cases run."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_no_request_is_answered_with_a_server_error(role: str, stack: LocalStack
     schema.config.update(base_url=stack.url("gateway"))
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 20, "the merged OpenAPI lists every service's routes"
-    cases, failures, tried = 0, [], []
+    cases, tried = 0, []
     started = last = time.monotonic()
 
     for operation in operations:
@@ -57,16 +57,12 @@ def test_no_request_is_answered_with_a_server_error(role: str, stack: LocalStack
                 time.sleep(max(0.0, last + 1 / per_second - time.monotonic()))  # pacing, not waiting for a state
                 last = time.monotonic()
                 cases += 1
-                try:
-                    case.call_and_validate(headers=headers, checks=[not_a_server_error], timeout=30)
-                except Exception as failure:  # recorded, not raised: no shrinking, every operation still runs
-                    failures.append(f"{case.operation.label} ({mode.value}): {str(failure)[:400]}")
+                case.call_and_validate(headers=headers, checks=[not_a_server_error], timeout=30)
 
             try:
                 send()
             except Unsatisfiable:
                 pass  # an operation with nothing to vary in this mode (no parameters, no body)
 
-    print(f"\nschemathesis as {role}: {len(tried)} of {len(operations)} operations, {cases} cases, "
-          f"{len(failures)} failures, {time.monotonic() - started:.0f} s")
-    assert not failures, "\n".join(failures[:20])
+    print(f"\nschemathesis as {role}: {len(tried)} of {len(operations)} operations, {cases} cases, no server error, "
+          f"{time.monotonic() - started:.0f} s")

@@ -16,6 +16,7 @@ from gateway.store import Org, User
 from servicekit.app import DB
 from servicekit.auth import CurrentUser
 from servicekit.errors import Unauthorized, error_body
+from servicekit.types import line
 
 router = APIRouter()
 
@@ -62,7 +63,7 @@ async def _login_allowed(request: Request, username: str) -> JSONResponse | None
              summary="Log in (OAuth2 password form): a short-lived bearer token",
              responses={401: {"description": "Wrong username or password"},
                         429: {"description": "Too many attempts (see Retry-After)"}})
-async def login(request: Request, db: DB, username: Annotated[str, Form(min_length=1, max_length=80)],
+async def login(request: Request, db: DB, username: Annotated[line(80), Form()],
                 password: Annotated[str, Form(min_length=1, max_length=200)]):
     if (refused := await _login_allowed(request, username)) is not None:
         return refused

@@ -36,6 +36,9 @@ def test_end_offsets_below_our_last_record_are_a_loss_one_short_is_not():
     assert positions.lost_by_end_offsets(recreated) == {T}
     gone = {(T, 0): 5, (T, 1): 8}
     assert positions.lost_by_end_offsets(gone) == {"bidding.events"}
+    asked = dict(positions.last)
+    positions.record([Placed(T, 0, 5), Placed(T, 0, 6)])  # produced while the end offsets were asked for
+    assert positions.lost_by_end_offsets(healthy, asked) == set()
     positions.forget({T})
     assert positions.lost_by_end_offsets({}) == {"bidding.events"}
 

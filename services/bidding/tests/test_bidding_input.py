@@ -97,3 +97,10 @@ async def test_ids_with_a_nul_are_a_4xx_not_a_500(world):
     for url in ("/api/v1/projects/PJ%00", "/api/v1/announcements/AN%00"):
         response = await world.client.get(url, headers=world.purchaser)
         assert response.status_code in (404, 422), response.text
+
+
+async def test_the_api_schema_says_the_configured_window_bounds(world):
+    models = (await world.ok("GET", "/openapi.json"))["components"]["schemas"]
+    publish = models["WindowIn"]["properties"]["duration_seconds"]
+    preview = next(o for o in models["PreviewIn"]["properties"]["duration_seconds"]["anyOf"] if o["type"] == "integer")
+    assert (publish["minimum"], publish["maximum"]) == (preview["minimum"], preview["maximum"]) == (60, 86400)

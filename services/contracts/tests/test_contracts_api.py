@@ -6,6 +6,7 @@ names what was tampered with."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from cryptography import x509
 
 from contracts import ca as authority
 from contracts import signing
@@ -249,15 +250,25 @@ async def test_verification_names_a_foreign_certificate(contracts_world):
     result = (await w.get(f"/api/v1/contracts/{cid}/verification", purchaser)).json()
     assert result["valid"] is False
     codes = [[f["code"] for f in s["failures"]] for s in result["seals"]]
-    assert codes[0] == ["foreign_certificate"]
+    assert codes[0] == ["foreign_certificate", "pdf_signature_missing"]  # the PDF's signature is by the real one
     assert codes[1] == ["seal_chain_broken"]  # the purchaser sealed over the original supplier seal
 
 
-async def test_verification_names_a_revoked_certificate(contracts_world):
+async def test_a_certificate_revoked_after_the_seal_keeps_it_valid_and_one_revoked_before_cannot_seal(
+        contracts_world):
     w = contracts_world
     cid, purchaser, supplier = await w.sealed()
     revoked = await w.post("/api/v1/contracts/seal-certificate/revoke", supplier, json={"reason": "密码泄露"})
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
     result = (await w.get(f"/api/v1/contracts/{cid}/verification", supplier)).json()
-    assert result["valid"] is False
-    assert [[f["code"] for f in s["failures"]] for s in result["seals"]] == [["certificate_revoked"], []]
+    assert result["valid"] is True, result
+    assert [s["trusted_timestamp"] and s["valid"] for s in result["pdf_signatures"]] == [True, True]
+    crl = x509.load_der_x509_crl((await w.client.get("/api/v1/contracts/ca.crl")).content)
+    assert crl.get_revoked_certificate_by_serial_number(int(revoked.json()["serial"], 16)) is not None
+
+    cid, purchaser, supplier = await w.confirmed()
+    enrolled = await w.post("/api/v1/contracts/seal-certificate", supplier, json={"ca_password": "own-pass-1"})
+    assert enrolled.status_code == 201, enrolled.text
+    await w.post("/api/v1/contracts/seal-certificate/revoke", supplier, json={"reason": "密码泄露"})
+    refused = await w.post(f"/api/v1/contracts/{cid}/seal", supplier, json={"ca_password": "own-pass-1"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "seal_not_enrolled"

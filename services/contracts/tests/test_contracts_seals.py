@@ -101,9 +101,12 @@ def test_a_seal_made_outside_the_certificate_validity_is_expired(ca):
     assert failures(signing.verify_seals(ca, DOC, [late], contract_id=CONTRACT)) == [["certificate_expired"]]
 
 
-def test_a_revoked_certificate_fails(ca, two_seals):
-    revoked = [replace(two_seals[0], revoked_at=datetime.now(timezone.utc)), two_seals[1]]
+def test_a_certificate_revoked_before_a_seal_fails_it_and_one_revoked_after_does_not(ca, two_seals):
+    before = two_seals[0].sealed_at - timedelta(seconds=1)
+    revoked = [replace(two_seals[0], revoked_at=before), two_seals[1]]
     assert failures(signing.verify_seals(ca, DOC, revoked, contract_id=CONTRACT)) == [["certificate_revoked"], []]
+    later = [replace(two_seals[0], revoked_at=datetime.now(timezone.utc)), two_seals[1]]
+    assert failures(signing.verify_seals(ca, DOC, later, contract_id=CONTRACT)) == [[], []]
 
 
 def test_an_altered_seal_or_a_removed_one_is_caught(ca, two_seals):

@@ -11,7 +11,7 @@
 - The broker may lose what it had (the embedded Tansu keeps nothing on disk; a topic may be deleted
   and created again). `BrokerWatch` looks every second: the service's marker topic gone (created only
   after a full replay, so a restarted broker lacks it), a topic missing, a partition ending below the
-  relay's last record there, or a commit refused for an unknown partition. Then it creates the topics
+  relay's last record there a second earlier, or a commit refused for an unknown partition. Then it creates the topics
   again, restarts the consumer (it rejoins and starts from the earliest record: the group's offsets
   went with the broker; the inbox ignores what it already applied) and has the relay replay the
   retained outbox rows, in order. Identical client errors are logged with a count, not per poll.
@@ -272,6 +272,7 @@ class BrokerWatch:
         self._probe: AIOKafkaConsumer | None = None
         self._failures = RepeatCounter()
         self._lock = asyncio.Lock()
+        self._settled: dict[tuple[str, int], int] = {}  # the relay's positions at the previous look
         if relay is not None:
             relay.verify = self.check
 
@@ -297,9 +298,13 @@ class BrokerWatch:
         missing = {t for t in needed if t not in topics}
         everything = self.relay is not None and self.marker not in topics
         lost = set(self.relay.lost) if self.relay else set()
-        if self.relay and not everything and self.relay.positions.last:
-            ends = await self._end_offsets([tp for tp in self.relay.positions.last if tp[0] in topics])
-            lost |= self.relay.positions.lost_by_end_offsets(ends)
+        if self.relay and not everything:
+            # Against the offsets of the previous look: records acknowledged a second ago at least. The
+            # end offsets Tansu gives right after a produce can lag behind its own produce answers.
+            settled, self._settled = self._settled, dict(self.relay.positions.last)
+            settled = {tp: offset for tp, offset in settled.items() if tp[0] in topics}
+            if settled:
+                lost |= self.relay.positions.lost_by_end_offsets(await self._end_offsets(list(settled)), settled)
         consumer_lost = bool(self.bus.subscribed_topics) and (
             bool(missing & set(self.bus.subscribed_topics)) or (self.marker_seen and self.marker not in topics))
         if consumer_lost and self.bus.lost_since is None:
@@ -346,6 +351,7 @@ class BrokerWatch:
         if self.relay is not None and (everything or lost):
             topics = None if everything else lost
             self.relay.positions.forget(topics)
+            self._settled = {}
             replayed = await self.relay.replay(topics)
             if everything:
                 await ensure_topics(self.bus.bootstrap, [self.marker], partitions=1, replication=self.bus.replication)

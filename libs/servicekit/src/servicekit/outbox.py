@@ -66,9 +66,11 @@ class Positions:
 
     - a produce answer at or below an offset already given out on that partition (offsets only grow:
       the partition is a new one);
-    - the partition's end offset now below the offset of our last record there. A healthy partition
-      ends at last + 1; Tansu's end offset can be one short right after a produce, i.e. equal to our
-      last offset, so only *below* it is a loss, never the off-by-one.
+    - the partition's end offset now below the offset of our last record there *a while ago* (the
+      watch passes the positions of its previous look, a second old). A healthy partition ends at
+      last + 1; Tansu's end offset can be one short after a produce, i.e. equal to our last offset,
+      and can lag behind records acknowledged a moment ago; so only below a settled record's offset
+      is a loss.
 
     A partition of which we published only offset 0 cannot tell a new empty partition from Tansu's
     off-by-one by its end offset; the marker topic (BrokerWatch) and the next produce answer cover it."""
@@ -86,10 +88,13 @@ class Positions:
             self.last[(p.topic, p.partition)] = p.offset  # within a batch, offsets of a partition grow
         return lost
 
-    def lost_by_end_offsets(self, end_offsets: dict[tuple[str, int], int]) -> set[str]:
-        """The topics with a partition that is missing or ends below our last record on it."""
-        return {topic for (topic, partition), last in self.last.items()
-                if end_offsets.get((topic, partition), -1) < last}
+    def lost_by_end_offsets(self, end_offsets: dict[tuple[str, int], int],
+                            last: dict[tuple[str, int], int] | None = None) -> set[str]:
+        """The topics with a partition that is missing or ends below our last record on it. Pass as
+        `last` the copy of `self.last` taken before asking for the end offsets: a record produced
+        meanwhile is not a loss."""
+        return {topic for (topic, partition), offset in (self.last if last is None else last).items()
+                if end_offsets.get((topic, partition), -1) < offset}
 
     def forget(self, topics: set[str] | None = None) -> None:
         """After a replay: what we knew of these topics' (or all) partitions no longer holds."""

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.types import TypeDecorator
@@ -156,10 +155,10 @@ MAX_PAGE = 10_000
 MAX_PAGE_SIZE = 200
 MAX_OFFSET = 1_000_000
 
-Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")]
-PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")]
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items at most")]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
+Page = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Page number, from 1")]
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Items per page")]
+Limit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Items at most")]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Items to skip")]
 Revision = Annotated[int, Field(ge=0, le=2**31 - 1)]
 """A revision a caller says it saw (optimistic concurrency)."""
 

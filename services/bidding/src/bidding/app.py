@@ -23,4 +23,24 @@ def build(settings: Settings, *, with_bus: bool = True, clock: domain.Clock = ut
                       description="Projects: direct selection (直接选定) and secondary bidding (二次竞价), quotes, "
                                   "results, announcements")
     service.app.state.clock = clock
+    _window_bounds_in_schema(service.app, settings)
     return service
+
+
+def _window_bounds_in_schema(app, settings: Settings) -> None:
+    """The request models can only say the longest window any configuration allows; the API schema says
+    this deployment's bounds (BIDDING_MIN_DURATION_SECONDS, BIDDING_MAX_DURATION_SECONDS)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            models = generate()["components"]["schemas"]
+            for model in ("WindowIn", "PreviewIn"):
+                field = models[model]["properties"]["duration_seconds"]
+                for option in field.get("anyOf", [field]):
+                    if option.get("type") == "integer":
+                        option.update(minimum=settings.bidding_min_duration_seconds,
+                                      maximum=settings.bidding_max_duration_seconds)
+        return app.openapi_schema
+
+    app.openapi = openapi

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import func, select
 
 from catalog import domain
-from catalog.store import Agreement, Offering, Service, ShortlistedSupplier, page_of
+from catalog.store import Agreement, Offering, Service, ShortlistedSupplier, keyword_conditions, page_of
 from catalog.views import (CategoryNode, CategoryTree, Offer, ServiceDetail, ServicePage, SupplierBrief,
                            agreement_brief, summary_of, tiers_out)
 from contracts_schema import categories
@@ -20,7 +20,6 @@ from servicekit.app import DB
 from servicekit.auth import CurrentUser
 from servicekit.errors import Invalid, NotFound
 from servicekit.logging import bind_context
-from servicekit.queries import contains
 from servicekit.types import Id, Page, PageSize, line
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog 入围服务库"])
@@ -62,8 +61,7 @@ async def search_services(
         if not categories.is_known(category):
             raise Invalid(f"品目编码 “{category}” 不存在", code="unknown_category")
         where.append(Service.category_code.startswith(category))  # type: ignore[attr-defined]
-    for word in (q or "").lower().split():
-        where.append(contains(Service.search_text, word))
+    where += keyword_conditions(q, sqlite=db.is_sqlite)
     order = {"price": (Service.min_price.asc(), Service.id), "-price": (Service.min_price.desc(), Service.id),  # type: ignore[union-attr]
              "name": (Service.name, Service.id), "category": (Service.category_code, Service.name, Service.id)}[sort]
     async with db.read() as session:

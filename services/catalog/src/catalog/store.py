@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalog import domain
 from contracts_schema import categories
+from servicekit.queries import contains
 from servicekit.tables import table_base
 from servicekit.types import MoneyColumn, UTCDateTime
 
@@ -67,10 +68,14 @@ class Service(Table, table=True):
     """A service of the library, whoever offers it, with its browse summary."""
 
     __tablename__ = "services"
-    # No index serves a keyword search (a substring can be anywhere): it scans this narrow table, which
-    # beats walking an index in sort order and fetching every row through it (bench/catalog_search.py).
-    # Hence `unit` first in the identity constraint, so its index matches no browse order.
-    __table_args__ = (sa.UniqueConstraint("unit", "name", "category_code", name="uq_service_identity"),)
+    # Keyword search (a substring anywhere in search_text) is served by the databases' own indexes:
+    # on PostgreSQL a pg_trgm GIN index answers the LIKE itself; on SQLite the FTS5 table services_fts
+    # (trigram tokenizer, kept by triggers: migration 0002) narrows to the services holding every word
+    # of three characters or more (keyword_conditions). `unit` first in the identity constraint, so its
+    # index matches no browse order.
+    __table_args__ = (sa.UniqueConstraint("unit", "name", "category_code", name="uq_service_identity"),
+                      sa.Index("ix_services_search_trgm", "search_text", postgresql_using="gin",
+                               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"))
 
     id: str = Field(primary_key=True, max_length=40)
     category_code: str = Field(max_length=20)
@@ -108,6 +113,30 @@ class Offering(Table, table=True):
 
 def search_text(name: str, description: str, category_code: str) -> str:
     return " ".join((name, description, categories.NAMES.get(category_code, ""))).lower()
+
+
+SERVICES_FTS = sa.table("services_fts", sa.column("service_id"), sa.column("search_text"))
+"""SQLite only: FTS5 (trigram tokenizer) over services.search_text, made and kept by migration 0002."""
+
+TRIGRAM = 3  # the shortest word a trigram index can look up
+
+
+def keyword_conditions(q: str | None, *, sqlite: bool) -> list[sa.ColumnElement[bool]]:
+    """Every word of `q` (lower-cased, split on white space) is a substring of search_text. The LIKE
+    is the rule; on SQLite the FTS5 trigram table first narrows to the services holding the words of
+    three characters or more (PostgreSQL's trigram index serves the LIKE itself). Words shorter than
+    three characters are a LIKE over what the longer words left, or over the whole library."""
+    words = (q or "").lower().split()
+    long_words = [word for word in words if len(word) >= TRIGRAM]
+    # A word of one or two characters is checked on `search_text || ''`, which no index serves: a
+    # trigram index asked for it would walk all its entries (slower than reading the table).
+    unindexed = Service.search_text + ""
+    conditions = [contains(Service.search_text if len(word) >= TRIGRAM else unindexed, word) for word in words]
+    if sqlite and long_words:
+        phrase = " AND ".join('"' + word.replace('"', '""') + '"' for word in long_words)
+        conditions.append(Service.id.in_(  # type: ignore[attr-defined]
+            select(SERVICES_FTS.c.service_id).where(sa.literal_column("services_fts").op("MATCH")(phrase))))
+    return conditions
 
 
 def _insert(session: AsyncSession) -> Any:

@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts import certificates, domain, pdf, verification, workflow
+from contracts import certificates, domain, verification, workflow
 from contracts.ca import CertificateAuthority
 from contracts.domain import CA_MODE_LABELS, ContractStatus
 from contracts.settings import Settings
-from contracts.store import (Contract, ContractFile, SealCertificate, active_certificate, contract_seals,
+from contracts.store import (Contract, ContractFile, SealCertificate, active_certificate, contract_seals, sealed_document,
                              party_contract, visible_to)
 from contracts_schema.types import Money, Quantity, utcnow
 from servicekit.app import DB
@@ -177,6 +177,19 @@ class SealCheckOut(SealOut):
     failures: list[CheckOut]
 
 
+class PdfSignatureOut(BaseModel):
+    field: str = Field(description="The signature field in the PDF (甲方盖章 / 乙方盖章)")
+    signer: str
+    certificate_serial: str
+    signed_at: ShanghaiTime | None = Field(description="The RFC 3161 timestamp's time (else the signer's claim)")
+    trusted_timestamp: bool
+    intact: bool = Field(description="The bytes it covers are the bytes signed")
+    valid: bool = Field(description="Intact, chained to the platform CA, not revoked when made, timestamped")
+    covers_revision: bool = Field(description="It covers the whole document as of its revision")
+    revision: int
+    summary: str
+
+
 class VerificationOut(BaseModel):
     contract_id: str
     contract_no: str
@@ -190,6 +203,11 @@ class VerificationOut(BaseModel):
     seals: list[SealCheckOut]
     failures: list[CheckOut]
     checked_at: ShanghaiTime
+    pdf_signatures: list[PdfSignatureOut] = Field(default_factory=list,
+                                                  description="The PAdES signatures in the sealed PDF, in order")
+    modified_after_last_seal: bool = Field(False, description="Something besides validation data was added to "
+                                                              "the PDF after its last seal")
+    crl_url: str = ""
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
@@ -263,6 +281,20 @@ async def ca_certificate(request: Request) -> Response:
     return Response(_ca(request).pem(), media_type="application/x-pem-file")
 
 
+@router.get("/contracts/ca.crl", summary="The platform CA's CRL (DER): revoked seal certificates, public")
+async def ca_crl(request: Request, db: DB) -> Response:
+    return Response(await certificates.current_crl(db, _ca(request)), media_type="application/pkix-crl",
+                    headers={"Cache-Control": "public, max-age=60"})
+
+
+@router.get("/contracts/tsa-certificate", summary="The platform TSA's certificate (PEM), public")
+async def tsa_certificate(request: Request) -> Response:
+    trust = request.app.state.trust
+    if not trust.tsa_pem():
+        raise NotFound("本平台使用外部时间戳服务（TSA_URL），其证书随每个时间戳嵌入 PDF。", code="external_tsa")
+    return Response(trust.tsa_pem(), media_type="application/x-pem-file")
+
+
 @router.get("/contracts/seal-certificate", response_model=CertificateOut, summary="My unit's seal certificate")
 async def my_certificate(user: CurrentUser, db: DB) -> CertificateOut:
     async with db.read() as session:
@@ -311,21 +343,17 @@ async def get_contract(contract_id: str, user: CurrentUser, db: DB) -> ContractO
 
 
 @router.get("/contracts/{contract_id}/document", response_class=StreamingResponse,
-            summary="The contract PDF; once sealed, with its seal page. original=true: the exact bytes sealed")
+            summary="The contract PDF; once sealed, the PDF with its PAdES seals. original=true: the unsealed original")
 async def get_document(contract_id: str, user: CurrentUser, db: DB, request: Request,
                        original: bool = False) -> Response:
     async with db.read() as session:
         contract = await party_contract(session, contract_id, user)
         doc = await session.get(ContractFile, contract.document_file_id)
-        sealed = await contract_seals(session, contract.id)
+        sealed = await sealed_document(session, contract.id)
     assert doc is not None
-    if original or (not sealed and contract.signed_at is None):
-        return await download_response(_storage(request), doc.storage_key, filename=doc.filename,
-                                       content_type=doc.content_type, size=doc.size, inline=True)
-    data = await pdf.render(contract, sealed)
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{contract.contract_no}-sealed.pdf"',
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    shown = doc if original or sealed is None else sealed
+    return await download_response(_storage(request), shown.storage_key, filename=shown.filename,
+                                   content_type=shown.content_type, size=shown.size, inline=True)
 
 
 @router.get("/contracts/{contract_id}/files/{file_id}", response_class=StreamingResponse,
@@ -364,7 +392,7 @@ async def confirm_contract(contract_id: str, body: ConfirmIn, user: Purchaser, d
              summary="盖章: seal with my unit's CA e-seal (supplier → 供应商已盖章, then purchaser → 采购单位已盖章)")
 async def seal_contract(contract_id: str, body: SealIn, user: CurrentUser, db: DB, request: Request) -> ContractOut:
     return await _show(db, await workflow.seal(db, _storage(request), _ca(request), _settings(request), user,
-                                               contract_id, body.ca_password))
+                                               contract_id, body.ca_password, trust=request.app.state.trust))
 
 
 @router.post("/contracts/{contract_id}/signed-scan", response_model=ContractOut,
@@ -381,7 +409,8 @@ async def verify_contract(contract_id: str, user: CurrentUser, db: DB, request: 
     ca = _ca(request)
     async with db.read() as session:
         contract = await party_contract(session, contract_id, user)
-        result = await verification.verify(session, _storage(request), ca, contract)
+        crl = await certificates.current_crl(db, ca)
+        result = await verification.verify(session, _storage(request), ca, contract, crl)
     return VerificationOut(
         contract_id=contract.id, contract_no=contract.contract_no, status=contract.status,
         status_label=ContractStatus(contract.status).label, valid=result.valid,
@@ -390,4 +419,10 @@ async def verify_contract(contract_id: str, user: CurrentUser, db: DB, request: 
         seals=[SealCheckOut(seq=s.seq, role=s.role, org_id=s.org_id, org_name=s.org_name,
                             certificate_serial=s.certificate_serial, sealed_at=s.sealed_at, valid=s.valid,
                             checks=s.checks, failures=[CheckOut(**f) for f in s.failures]) for s in result.seals],
-        failures=[CheckOut(**f) for f in result.failures], checked_at=utcnow())
+        failures=[CheckOut(**f) for f in result.failures], checked_at=utcnow(),
+        pdf_signatures=[PdfSignatureOut(field=s.field, signer=s.signer, certificate_serial=s.certificate_serial,
+                                        signed_at=s.signed_at, trusted_timestamp=s.trusted_time, intact=s.intact,
+                                        valid=s.valid, covers_revision=s.covers_revision, revision=s.revision,
+                                        summary=s.summary) for s in (result.pdf.signatures if result.pdf else [])],
+        modified_after_last_seal=bool(result.pdf and result.pdf.modified_after_last_seal),
+        crl_url=request.app.state.trust.crl_url)

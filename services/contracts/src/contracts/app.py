@@ -4,7 +4,7 @@ from contracts_schema import topics
 from servicekit.app import Service
 from servicekit.files import BodySizeLimit, storage_from_settings
 
-from contracts import api, ca, store
+from contracts import api, ca, pades, store
 from contracts.handlers import build_handlers
 from contracts.settings import Settings
 
@@ -22,6 +22,7 @@ def build(settings: Settings, *, with_bus: bool = True) -> Service:
                       on_start=[open_storage], title="contracts service",
                       description="Contracts (合同) and CA e-seals")
     service.app.state.storage = storage
-    service.app.state.ca = ca.from_settings(settings)
+    service.app.state.ca = authority = ca.from_settings(settings)
+    service.app.state.trust = pades.trust_services(authority, settings)
     service.app.add_middleware(BodySizeLimit, max_bytes=settings.file_max_bytes + MULTIPART_OVERHEAD)
     return service

@@ -61,7 +61,7 @@ class CertificateAuthority:
         return self.certificate.public_bytes(serialization.Encoding.PEM).decode()
 
     def issue(self, *, org_id: str, org_name: str, public_key: ec.EllipticCurvePublicKey, days: int,
-              now: datetime | None = None) -> x509.Certificate:
+              now: datetime | None = None, crl_url: str | None = None) -> x509.Certificate:
         """A seal certificate for one unit: subject = unit name + org id (organizationIdentifier)."""
         now = now or datetime.now(timezone.utc)
         subject = x509.Name([
@@ -70,7 +70,12 @@ class CertificateAuthority:
             x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, org_id),
             x509.NameAttribute(NameOID.COMMON_NAME, f"{org_name} 电子印章"),
         ])
-        return (x509.CertificateBuilder()
+        builder = x509.CertificateBuilder()
+        if crl_url:  # where the CA publishes revocation (pades.make_crl, GET /api/v1/contracts/ca.crl)
+            builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None,
+                crl_issuer=None)]), critical=False)
+        return (builder
                 .subject_name(subject)
                 .issuer_name(self.certificate.subject)
                 .public_key(public_key)
@@ -169,9 +174,10 @@ def serial_hex(cert: x509.Certificate) -> str:
 
 
 def enroll(ca: CertificateAuthority, *, org_id: str, org_name: str, password: str, days: int,
-           kdf_n: int = 2 ** 14, now: datetime | None = None) -> Enrollment:
+           kdf_n: int = 2 ** 14, now: datetime | None = None, crl_url: str | None = None) -> Enrollment:
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = ca.issue(org_id=org_id, org_name=org_name, public_key=key.public_key(), days=days, now=now)
+    cert = ca.issue(org_id=org_id, org_name=org_name, public_key=key.public_key(), days=days, now=now,
+                    crl_url=crl_url)
     salt = os.urandom(16)
     encrypted = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                   serialization.BestAvailableEncryption(_passphrase(password, salt, kdf_n)))

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import select
 
 from contracts import ca as authority
+from contracts import pades
 from contracts.ca import CertificateAuthority, WrongPassword
 from contracts.settings import Settings
 from contracts.store import SealCertificate, active_certificate
@@ -41,7 +42,8 @@ async def enroll(db: Database, ca: CertificateAuthority, settings: Settings, use
     org_name = user.org_name or user.org_id
     enrollment = await asyncio.to_thread(authority.enroll, ca, org_id=user.org_id, org_name=org_name,
                                          password=password, days=settings.seal_certificate_days,
-                                         kdf_n=settings.seal_kdf_n)
+                                         kdf_n=settings.seal_kdf_n,
+                                         crl_url=settings.public_base_url.rstrip("/") + "/api/v1/contracts/ca.crl")
     async with db.transaction() as session:
         current = await active_certificate(session, user.org_id)
         if current is not None and current.not_after > now:
@@ -87,6 +89,13 @@ async def for_sealing(db: Database, ca: CertificateAuthority, settings: Settings
         raise Conflict(f"本单位的签章证书 {cert.serial} 已于 {_shanghai(cert.not_after, '%Y-%m-%d')} 过期，"
                        "请重新办理。", code="certificate_expired")
     return cert
+
+
+async def current_crl(db: Database, ca: CertificateAuthority) -> bytes:
+    """The CA's CRL as of now: every revoked seal certificate with its revocation time (DER)."""
+    async with db.read() as session:
+        rows = (await session.exec(select(SealCertificate).where(SealCertificate.status == "revoked"))).all()
+    return await asyncio.to_thread(pades.make_crl, ca, [(r.serial, r.revoked_at) for r in rows if r.revoked_at])
 
 
 def _shanghai(moment: datetime, pattern: str = "%Y-%m-%d %H:%M") -> str:

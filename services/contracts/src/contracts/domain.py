@@ -163,3 +163,27 @@ def fill_template(template: str, values: dict[str, str]) -> str:
     """Replaces the known {placeholders}; anything else in braces stays as written (never evaluated)."""
     source = template.strip() or DEFAULT_TERMS
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), source)
+
+
+# The terms a government service contract carries (政府采购服务合同): those the agreement's template
+# does not already have (by heading word) follow it as 通用条款.
+GENERAL_TERMS = (
+    ("服务内容与标准", "乙方按照采购需求、框架协议及其服务标准提供服务，服务人员、设备和质量不得低于入围承诺。"),
+    ("履约期限与地点", "履约期限自合同生效之日起按采购需求执行；履约地点为甲方指定地点。乙方不得转包，未经甲方同意不得分包。"),
+    ("价款与支付", "合同价款为固定单价，含完成服务的全部费用。甲方在验收合格并收到乙方合法有效发票后 30 日内，"
+               "通过国库集中支付将款项支付至乙方账户。"),
+    ("验收", "甲方在履约完成后 7 个工作日内组织验收并出具验收单；验收不合格的，乙方在甲方规定期限内整改并重新验收。"),
+    ("违约责任", "乙方逾期履约或服务不符合约定的，每逾期或不合格一日按合同金额的千分之一支付违约金，累计不超过合同金额的"
+             "百分之十，情节严重的甲方可解除合同；甲方无正当理由逾期付款的，按逾期金额每日万分之五支付违约金。"
+             "其他违约依照《中华人民共和国民法典》及框架协议的约定承担责任。"),
+    ("争议解决", "因本合同引起的争议，双方协商解决；协商不成的，任何一方可依法向甲方所在地有管辖权的人民法院提起诉讼。"
+             "争议期间，无争议部分继续履行。"),
+    ("其他", "本合同自双方盖章（电子签章）之日起生效，电子签章与实物印章具有同等法律效力。本合同未尽事宜，按框架协议及"
+           "《中华人民共和国政府采购法》及其实施条例执行。合同签订后 2 个工作日内由平台发布合同公告。"),
+)
+
+
+def general_terms(terms: str) -> list[tuple[str, str]]:
+    """The general terms the filled template lacks, numbered 通用条款（一）…"""
+    missing = [(h, t) for h, t in GENERAL_TERMS if h not in terms]
+    return [(f"通用条款{'一二三四五六七'[i]}、{h}", t) for i, (h, t) in enumerate(missing)]

@@ -22,9 +22,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from contracts import domain
+from contracts.pades import SealBox
 from contracts.store import Contract, Seal
 from servicekit.types import SHANGHAI
 
@@ -158,7 +159,7 @@ def render_document(doc: ContractDocument) -> bytes:
     buffer = io.BytesIO()
     pdf = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=f"{doc.title} {doc.contract_no}", author="湖南省政府采购平台",
-                            subject=doc.project_name, creator="contracts service", invariant=1)
+                            subject=doc.project_name, creator="contracts service")
     story: list = [
         _p(doc.title, _TITLE),
         _p(f"合同编号：{doc.contract_no}　　财政备案号：{doc.filing_no}", _SUBTITLE),
@@ -195,32 +196,52 @@ def render_document(doc: ContractDocument) -> bytes:
     story += [_p("五、合同条款", _HEADING), _p(doc.terms)]
     if doc.supplementary_terms:
         story += [_p("六、补充条款", _HEADING), _p(doc.supplementary_terms)]
-    story += [
-        Spacer(1, 10 * mm),
-        _grid([[_p(f"甲方（盖章）：{doc.purchaser.name}"), _p(f"乙方（盖章）：{doc.supplier.name}")],
-               [_p("日期："), _p("日期：")]], [85 * mm, 85 * mm]),
-        Spacer(1, 4 * mm),
-        _p(f"本合同文本由湖南省政府采购框架协议平台生成（第 {doc.revision} 版），双方以电子签章或线下签订方式签署。", _SMALL),
-    ]
-    if doc.seals:
-        story += _seal_page(doc)
+    for heading, text in domain.general_terms(doc.terms):
+        story += [_p(heading, _HEADING), _p(text)]
+    story += [PageBreak(), _p("签署页", _TITLE), _p(f"合同编号：{doc.contract_no}", _SUBTITLE), _SignaturePage(doc)]
     pdf.build(story)
     return buffer.getvalue()
 
 
-def _seal_page(doc: ContractDocument) -> list:
-    rows = [[_p("签章方"), _p("单位"), _p("方式 / 证书序列号"), _p("签章时间（北京时间）")]]
-    for seal in doc.seals:
-        rows.append([_p(seal.role_label), _p(seal.org_name), _p(f"{seal.mode}\n{seal.certificate_serial or '—'}",
-                                                                _SMALL),
-                     _p(seal.sealed_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"))])
-    return [
-        PageBreak(),
-        _p("签章页", _TITLE),
-        _p(f"合同编号：{doc.contract_no}", _SUBTITLE),
-        Spacer(1, 6 * mm),
-        _grid(rows, [28 * mm, 55 * mm, 52 * mm, 35 * mm], header=True),
-        Spacer(1, 4 * mm),
-        _p("各签章对以下合同原文（不含本签章页）的 SHA-256 摘要进行签名，可通过平台“签章验证”逐一核验：", _SMALL),
-        _p(doc.sealed_document_sha256, _SMALL),
-    ]
+# Where each party's seal goes on the signature page (the last page), in page points: the seal lies
+# over 甲方（盖章）/乙方（盖章） and the date is written after 日期：. pades.sign places the signature there.
+_LEFT, _RIGHT, _LABEL_Y, _DATE_Y = 57.0, 312.0, 640.0, 560.0
+SEAL_BOXES = {
+    "purchaser": SealBox(page=-1, box=(_LEFT, _DATE_Y - 8, _LEFT + 226, _DATE_Y + 150),
+                         seal_center=(140.0, 100.0), date_at=(40.0, 6.0)),
+    "supplier": SealBox(page=-1, box=(_RIGHT, _DATE_Y - 8, _RIGHT + 226, _DATE_Y + 150),
+                        seal_center=(140.0, 100.0), date_at=(40.0, 6.0)),
+}
+
+
+class _SignaturePage(Flowable):
+    """甲方（盖章）and 乙方（盖章）at fixed places of the page, where SEAL_BOXES put the seals."""
+
+    def __init__(self, doc: ContractDocument) -> None:
+        super().__init__()
+        self.doc = doc
+
+    def wrap(self, avail_width, avail_height):
+        return avail_width, 10
+
+    def draw(self) -> None:
+        c = self.canv
+        x0, y0 = c.absolutePosition(0, 0)
+        c.saveState()
+        c.translate(-x0, -y0)
+        for x, label, party in ((_LEFT, "甲方（盖章）：", self.doc.purchaser), (_RIGHT, "乙方（盖章）：", self.doc.supplier)):
+            c.setFont(FONT, 11)
+            c.drawString(x, _LABEL_Y, label)
+            c.setFont(FONT, 10.5)
+            for n, chunk in enumerate(_chunks(party.name, 16)):
+                c.drawString(x, _LABEL_Y - 18 - 15 * n, chunk)
+            c.drawString(x, _DATE_Y + 34, "法定代表人或授权代表（签字）：")
+            c.drawString(x, _DATE_Y, "日期：")
+        c.setFont(FONT, 8.5)
+        c.drawString(_LEFT, _DATE_Y - 60, f"本合同文本由湖南省政府采购框架协议平台生成（第 {self.doc.revision} 版），"
+                                          "双方以电子签章（PAdES，含可信时间戳）或线下签订方式签署。")
+        c.restoreState()
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]

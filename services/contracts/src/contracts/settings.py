@@ -25,5 +25,11 @@ class Settings(ServiceSettings, FileSettings):
     seal_max_failed_attempts: int = Field(5, ge=1, le=20, description="Wrong CA passwords in a row before the "
                                                                       "seal locks")
     seal_lock_minutes: int = Field(15, ge=1, le=1440, description="How long a locked seal stays locked")
+    public_base_url: str = Field("http://127.0.0.1:8000", description="The gateway's public address: the CRL "
+                                 "URL every certificate names is PUBLIC_BASE_URL/api/v1/contracts/ca.crl")
+    tsa_url: str | None = Field(None, description="RFC 3161 timestamp authority for every seal; unset: the "
+                                                  "platform TSA (a certificate under the platform CA, in-process)")
+    seal_font_file: Path | None = Field(None, description="CJK font (OTF/TTF/TTC) the seal imprint's text is "
+                                                          "drawn from; unset: fonts-noto-cjk")
     seal_kdf_n: int = Field(2 ** 14, ge=2 ** 10, le=2 ** 20,
                             description="scrypt cost that protects each seal key (a power of two)")

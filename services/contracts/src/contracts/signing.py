@@ -162,9 +162,9 @@ def _check_certificate(check: SealCheck, ca: CertificateAuthority, cert: x509.Ce
                    f"{cert.not_valid_after_utc:%Y-%m-%d}）。")
     else:
         check.ok("validity")
-    if seal.revoked_at is not None:
+    if seal.revoked_at is not None and seal.revoked_at <= seal.sealed_at:  # revoked later: the seal stands
         check.fail("revocation", "certificate_revoked",
                    f"证书 {seal.certificate_serial} 已于 {seal.revoked_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
-                   "（北京时间）吊销。")
+                   "（北京时间）吊销，晚于该时间所盖的章无效。")
     else:
         check.ok("revocation")

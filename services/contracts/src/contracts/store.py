@@ -75,7 +75,7 @@ class ContractFile(Table, StoredFileColumns, table=True):
 
     id: str = Field(primary_key=True, max_length=40)
     contract_id: str = Field(foreign_key="contracts.id", index=True, max_length=40)
-    kind: str = Field(max_length=20, description="document | signed_scan")
+    kind: str = Field(max_length=20, description="document | sealed (the PDF with its PAdES seals) | signed_scan")
 
 
 class SealCertificate(Table, table=True):
@@ -142,6 +142,13 @@ async def party_contract(session: AsyncSession, contract_id: str, user: Principa
 async def contract_seals(session: AsyncSession, contract_id: str) -> list[Seal]:
     return list((await session.exec(select(Seal).where(Seal.contract_id == contract_id)
                                     .order_by(col(Seal.seq)))).all())
+
+
+async def sealed_document(session: AsyncSession, contract_id: str) -> ContractFile | None:
+    """The PDF with every seal so far (each an incremental update over the one before), if any."""
+    return (await session.exec(select(ContractFile).where(ContractFile.contract_id == contract_id,
+                                                          ContractFile.kind == "sealed")
+                               .order_by(col(ContractFile.uploaded_at).desc(), col(ContractFile.id).desc()))).first()
 
 
 async def active_certificate(session: AsyncSession, org_id: str) -> SealCertificate | None:

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts import signing
+import asyncio
+
+from contracts import pades, signing
 from contracts.ca import CertificateAuthority
 from contracts.signing import SealRecord
-from contracts.store import Contract, ContractFile, SealCertificate, contract_seals
+from contracts.store import Contract, ContractFile, SealCertificate, contract_seals, sealed_document
 from servicekit.files import Storage
 
 ROLE_NAMES = {"supplier": "供应商", "purchaser": "采购单位"}
@@ -24,6 +26,7 @@ class Verification:
     recorded_sha256: str
     seals: list[signing.SealCheck]
     failures: list[dict[str, str]]
+    pdf: pades.DocumentReport | None = None  # the PAdES signatures in the sealed PDF
 
     @property
     def valid(self) -> bool:
@@ -34,7 +37,8 @@ REQUIRED_SEALS = {"drafted": (), "sent": (), "confirmed": (), "supplier_sealed":
                   "purchaser_sealed": ("supplier", "purchaser")}
 
 
-async def verify(session: AsyncSession, storage: Storage, ca: CertificateAuthority, contract: Contract) -> Verification:
+async def verify(session: AsyncSession, storage: Storage, ca: CertificateAuthority, contract: Contract,
+                 crl: bytes | None = None) -> Verification:
     """Every seal of the contract checked against its stored document and the platform CA, and
     what the contract's status requires (the seals it must have, the offline scan unchanged)."""
     rows = await contract_seals(session, contract.id)
@@ -69,5 +73,31 @@ async def verify(session: AsyncSession, storage: Storage, ca: CertificateAuthori
     for role in required:
         if role not in present:
             failures.append({"code": "seal_missing", "message": f"缺少{ROLE_NAMES[role]}的签章。"})
-    return Verification(document_sha256=actual, recorded_sha256=contract.document_sha256, seals=checks,
+    report = None
+    sealed = await sealed_document(session, contract.id)
+    if sealed is not None:
+        sealed_bytes = await storage.read(sealed.storage_key)
+        report = await asyncio.to_thread(pades.validate, sealed_bytes, ca, crl or pades.make_crl(ca, []))
+        _check_pdf(report, checks, failures)
+    elif rows:
+        failures.append({"code": "pdf_signature_missing", "message": "合同 PDF 中没有电子签名。"})
+    return Verification(pdf=report, document_sha256=actual, recorded_sha256=contract.document_sha256, seals=checks,
                         failures=failures)
+
+
+def _check_pdf(report: pades.DocumentReport, checks: list[signing.SealCheck], failures: list[dict[str, str]]) -> None:
+    """The PDF's signatures against the seals on record: one valid, timestamped signature per seal, in
+    order, by the same certificate, and nothing but validation data added after the last."""
+    for n, check in enumerate(checks):
+        sig = report.signatures[n] if n < len(report.signatures) else None
+        if sig is None or sig.certificate_serial != check.certificate_serial:
+            check.fail("pdf_signature", "pdf_signature_missing", "合同 PDF 中没有该签章的电子签名。")
+        elif not (sig.intact and sig.valid and sig.covers_revision):
+            check.fail("pdf_signature", "pdf_signature_invalid",
+                       f"合同 PDF 中的电子签名无效（{sig.summary}）：签名后文件被改动，或证书不可信、已吊销。")
+        else:
+            check.ok("pdf_signature")
+    if len(report.signatures) > len(checks):
+        failures.append({"code": "pdf_signature_unknown", "message": "合同 PDF 中有平台未记录的电子签名。"})
+    if report.modified_after_last_seal:
+        failures.append({"code": "modified_after_last_seal", "message": "最后一次盖章之后，合同 PDF 又被追加了内容。"})

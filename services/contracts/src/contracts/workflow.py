@@ -10,18 +10,21 @@ the lockout), outside the contract's transaction, then seals in it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from uuid import uuid4
 
+from cryptography import x509
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts import certificates, domain, pdf, signing
+from contracts import certificates, domain, pades, pdf, signing
 from contracts.ca import CertificateAuthority
 from contracts.domain import ContractStatus
 from contracts.settings import Settings
-from contracts.store import Contract, ContractFile, Seal, SealCertificate, contract_seals, party_contract
+from contracts.store import (Contract, ContractFile, Seal, SealCertificate, contract_seals, party_contract,
+                             sealed_document)
 from contracts_schema.events.bidding import ResultConfirmed
 from contracts_schema.events.contracts import (CaMode, ContractConfirmed, ContractDrafted, ContractReturned,
                                                ContractSent, ContractStamped, ContractSupplierSealed)
@@ -172,17 +175,30 @@ def _sealed_event(contract: Contract, serial: str | None, now: datetime,
 
 
 async def seal(db: Database, storage: Storage, ca: CertificateAuthority, settings: Settings, user: Principal,
-               contract_id: str, password: str) -> Contract:
+               contract_id: str, password: str, trust: pades.TrustServices | None = None) -> Contract:
     """盖章: the unit seals with its own certificate (supplier → 供应商已盖章, then purchaser →
-    采购单位已盖章, in force). The seal signs the document's SHA-256 and every earlier seal."""
+    采购单位已盖章, in force). The seal signs the document's SHA-256 and every earlier seal, and is
+    a PAdES signature in the PDF itself: an incremental update of the PDF as sealed so far, with the
+    red seal over the unit's 盖章 place, an RFC 3161 timestamp and the CA's CRL (pades.py)."""
     action = domain.seal_action(user.role)
+    trust = trust or pades.trust_services(ca, settings)
     async with db.read() as session:
         contract = await party_contract(session, contract_id, user)
         domain.transition(contract.status, action, role=user.role, ca_mode=contract.ca_mode)
         doc = await session.get(ContractFile, contract.document_file_id)
+        before = await sealed_document(session, contract.id)
     cert = await certificates.for_sealing(db, ca, settings, user, password)
     key = await certificates.open_key(db, settings, cert, password)
     document = await storage.read(doc.storage_key) if doc else b""
+    if signing.sha256_hex(document) != contract.document_sha256:
+        raise Conflict("存储的合同文本与合同记录不一致，不能盖章。", code="document_changed")
+    current_pdf = await storage.read(before.storage_key) if before else document
+    crl = await certificates.current_crl(db, ca)
+    sealed_pdf = await asyncio.to_thread(
+        pades.sign, current_pdf, role=user.role, unit_name=cert.org_name,
+        certificate=x509.load_pem_x509_certificate(cert.certificate_pem.encode()), key=key, trust=trust, crl=crl,
+        where=pdf.SEAL_BOXES[user.role], date_text=utcnow().astimezone(SHANGHAI).strftime("%Y年%m月%d日"),
+        font_file=str(settings.seal_font_file) if settings.seal_font_file else None)
     async with db.transaction() as session:
         contract = await party_contract(session, contract_id, user, lock=True)
         status = domain.transition(contract.status, action, role=user.role, ca_mode=contract.ca_mode)
@@ -203,6 +219,12 @@ async def seal(db: Database, storage: Storage, ca: CertificateAuthority, setting
                    org_name=current.org_name, certificate_serial=current.serial,
                    certificate_pem=current.certificate_pem, statement=signed.decode(),
                    signature=signing.sign(key, signed), sealed_by=user.username, sealed_at=now)
+        latest = await sealed_document(session, contract.id)
+        if (latest.id if latest else None) != (before.id if before else None):
+            raise Conflict("合同在此期间已被另一方盖章，请刷新后重试。", code="sealed_meanwhile")
+        await _store(session, storage, contract.id, "sealed",
+                     Upload.of(f"{contract.contract_no}-sealed-{seq}.pdf", "application/pdf", sealed_pdf),
+                     by=user.username, now=now)
         current.failed_attempts = 0
         contract.status, contract.updated_at = status, now
         if user.role == "supplier":
