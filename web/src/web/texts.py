@@ -76,6 +76,12 @@ ERROR_TEXTS: dict[str, str] = {
     "not_ready": "服务正在启动，请稍后重试。",
     "error": "请求未能完成，请稍后重试。",
     "csrf_refused": "页面已过期，请刷新页面后重新提交。",
+    # the contract PDF's own signatures (PAdES)
+    "external_tsa": "平台使用外部时间戳服务，没有自己的时间戳证书可下载。",
+    "modified_after_last_seal": "合同文件在最后一次盖章之后被追加修改，请以盖章时的版本为准并联系平台核查。",
+    "pdf_signature_missing": "合同文件中缺少对应的电子签章，请联系平台核查。",
+    "pdf_signature_unknown": "合同文件中有平台无法识别的签章，请联系平台核查。",
+    "sealed_meanwhile": "对方刚刚完成了盖章，请刷新页面查看最新状态。",
     # 计划 (plans)
     "invalid_filing_no": "财政备案号格式不正确，请按备案文件填写。",
     "plan_without_lines": "采购计划至少要有一条计划明细。",
