@@ -66,3 +66,24 @@ def test_offerings_group_by_agreement_and_filter():
         ("A1", ["会议服务", "会场布置"]), ("A2", ["物业管理"])]
     assert [g["agreement"]["id"] for g in by_agreement(rows, "delisted", "")] == ["A2"]
     assert [o["service_name"] for g in by_agreement(rows, "", "会场") for o in g["offerings"]] == ["会场布置"]
+
+
+def test_a_filter_matches_a_keyword_in_any_field_and_a_beijing_day_range():
+    from datetime import date
+
+    from web.pages.records import Filter, beijing_day
+
+    # 2026-12-01 17:30 UTC is 2026-12-02 01:30 北京时间: the day a person in Hunan sees
+    assert beijing_day("2026-12-01T17:30:00Z") == date(2026, 12, 2)
+    assert beijing_day("2026-12-01T10:00:00+08:00") == date(2026, 12, 1)
+    assert beijing_day("not a time") is None and beijing_day(None) is None
+    item = {"name": "门岗秩序维护服务", "project_no": "JJ2026000004", "created_at": "2026-12-01T17:30:00Z"}
+    fields = ("name", "project_no")
+    assert Filter.of("秩序", "", "").matches(item, fields, "created_at")
+    assert Filter.of("jj2026", "", "").matches(item, fields, "created_at")
+    assert not Filter.of("物业", "", "").matches(item, fields, "created_at")
+    assert Filter.of("", "2026-12-02", "2026-12-02").matches(item, fields, "created_at")
+    assert not Filter.of("", "", "2026-12-01").matches(item, fields, "created_at")
+    assert not Filter.of("", "2026-12-03", "").matches(item, fields, "created_at")
+    assert not Filter.of("", "", "") and Filter.of(" ", "bad-date", "") == Filter()
+    assert Filter.of("秩序", "2026-12-02", "").query() == {"q": "秩序", "since": "2026-12-02"}

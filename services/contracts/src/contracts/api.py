@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import certificates, domain, verification, workflow
@@ -27,6 +27,7 @@ from servicekit.app import DB
 from servicekit.auth import CurrentUser, Purchaser, Supplier
 from servicekit.errors import NotFound
 from servicekit.files import JPEG, PDF, PNG, Storage, download_response, read_upload
+from servicekit.queries import page_of
 from servicekit.types import Limit, Offset, ShanghaiTime, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["contracts 我的合同"])
@@ -330,9 +331,8 @@ async def list_contracts(user: CurrentUser, db: DB,
     if status is not None:
         stmt = stmt.where(Contract.status == status.value)
     async with db.read() as session:
-        rows = (await session.exec(stmt.order_by(col(Contract.created_at).desc(), col(Contract.id))
-                                   .offset(offset).limit(limit))).all()
-        total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        total, rows = await page_of(session, stmt, (col(Contract.created_at).desc(), col(Contract.id)),
+                                    offset=offset, limit=limit)
     return ContractPage(items=[ContractSummary(**_summary_fields(c)) for c in rows], total=total)
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts_schema.types import Money, Quantity, utcnow
@@ -24,6 +24,7 @@ from servicekit.app import DB
 from servicekit.auth import CurrentUser, Purchaser, Supplier
 from servicekit.errors import NotFound
 from servicekit.files import Storage, download_response, read_upload
+from servicekit.queries import page_of
 from servicekit.types import Instant, Limit, MoneyIn, Offset, ShanghaiTime, line, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["orders 我的订单"])
@@ -269,9 +270,8 @@ async def list_orders(user: CurrentUser, db: DB,
     if status is not None:
         stmt = stmt.where(Order.status == status.value)
     async with db.read() as session:
-        orders = (await session.exec(stmt.order_by(col(Order.created_at).desc(), col(Order.id))
-                                     .offset(offset).limit(limit))).all()
-        total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        total, orders = await page_of(session, stmt, (col(Order.created_at).desc(), col(Order.id)),
+                                      offset=offset, limit=limit)
         progress = {p.project_id: p for p in (await session.exec(
             select(ContractProgress).where(col(ContractProgress.project_id).in_([o.project_id for o in orders]))
         )).all()}

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from web.gateway import ApiError
-from web.pages.records import counterparty, fetch, list_page, not_yours, refusal, stream
+from web.pages.records import Filter, counterparty, fetch, list_page, not_yours, refusal, stream
 from web.render import checked_form, confirmation, file_part, gateway, redirect, render, text, upload
 from web.session import Viewer, require
 
@@ -44,9 +44,11 @@ def actions(viewer: Viewer, contract: dict[str, Any]) -> list[dict[str, str]]:
 
 
 @router.get("/contracts")
-async def contract_list(request: Request, status: str = "", q: str = "", page: str = "1") -> Response:
+async def contract_list(request: Request, status: str = "", q: str = "", since: str = "", until: str = "",
+                        page: str = "1") -> Response:
     viewer = require(request, "purchaser", "supplier")
-    return await list_page(request, viewer, what="合同", path="/contracts", statuses=STATUSES, status=status, q=q,
+    return await list_page(request, viewer, what="合同", path="/contracts", statuses=STATUSES, status=status,
+                           filters=Filter.of(q, since, until),
                            page=page, number_field="contract_no", row=lambda c: {"actions": actions(viewer, c)})
 
 

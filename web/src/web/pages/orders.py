@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from web.format import BEIJING, from_local_input
 from web.gateway import ApiError
-from web.pages.records import counterparty, fetch, list_page, not_yours, refusal, stream
+from web.pages.records import Filter, counterparty, fetch, list_page, not_yours, refusal, stream
 from web.render import checked_form, file_part, gateway, redirect, render, text, upload
 from web.session import Viewer, require
 
@@ -38,9 +38,11 @@ def deadline(order: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 @router.get("/orders")
-async def order_list(request: Request, status: str = "", q: str = "", page: str = "1") -> Response:
+async def order_list(request: Request, status: str = "", q: str = "", since: str = "", until: str = "",
+                     page: str = "1") -> Response:
     viewer = require(request, "purchaser", "supplier")
-    return await list_page(request, viewer, what="订单", path="/orders", statuses=STATUSES, status=status, q=q,
+    return await list_page(request, viewer, what="订单", path="/orders", statuses=STATUSES, status=status,
+                           filters=Filter.of(q, since, until),
                            page=page, number_field="order_no", row=lambda o: {"payment_due": deadline(o, "payment")})
 
 

@@ -20,12 +20,13 @@ from starlette.responses import Response
 from web.format import from_local_input
 from web import refusals, texts
 from web.gateway import ApiError
+from web.pages.records import PAGE_SIZE, Filter, search
 from web.render import checked_form, confirmation, error_summary, gateway, redirect, render, text
 from web.session import Viewer, require
 
 router = APIRouter()
 
-PAGE_SIZE = 20
+
 METHODS = {"secondary_bidding": "二次竞价项目管理（服务类）", "direct_selection": "直接选定项目"}
 STATUS_OPTIONS = [("draft", "草稿"), ("scheduled", "待开始"), ("quoting", "项目报价中"),
                   ("awaiting_confirmation", "结果待确认"), ("succeeded", "项目成功"), ("terminated", "项目终止"),
@@ -176,19 +177,22 @@ def _crumbs(project: dict[str, Any] | None = None, *tail: tuple[str, str]) -> li
 
 
 @router.get("/projects")
-async def project_list(request: Request, method: str = "secondary_bidding", status: str = "",
-                       page: int = 1) -> Response:
+async def project_list(request: Request, method: str = "secondary_bidding", status: str = "", q: str = "",
+                       since: str = "", until: str = "", page: int = 1) -> Response:
     viewer = require(request, "purchaser")
     method = method if method in METHODS else "secondary_bidding"
     status = status if status in dict(STATUS_OPTIONS) else ""
-    page = max(page, 1)
-    answer = await gateway(request).get("/projects", token=viewer.token, method=method, status=status,
-                                        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    rows = [{**p, "buttons": buttons_for(p)} for p in answer["items"]]
+    page = min(max(page, 1), 10_000)
+    filters = Filter.of(q, since, until)
+    items, total = await search(request, viewer, "/projects", {"method": method, "status": status}, filters,
+                                page=page, fields=("name", "project_no", "item_name", "supplier_name"),
+                                date_field="created_at")
+    rows = [{**p, "buttons": buttons_for(p)} for p in items]
     return render(request, "projects/list.html", title=METHODS[method], breadcrumbs=[("项目管理", ""),
                   (METHODS[method], "")], method=method, chosen=status, statuses=STATUS_OPTIONS, rows=rows,
-                  total=answer["total"], page=page, has_next=page * PAGE_SIZE < answer["total"],
-                  query={"method": method, "status": status})
+                  total=total, page=page, has_next=page * PAGE_SIZE < total, q=filters.q, since=filters.since,
+                  until=filters.until, filtered=bool(filters),
+                  query={k: v for k, v in {"method": method, "status": status, **filters.query()}.items() if v})
 
 
 # --- 新增项目 / 保存 / 编辑 ------------------------------------------------------------------------------------

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from web.format import BEIJING
 from web.gateway import ApiError
 from web.render import gateway, render
 from web.session import Viewer
 from web.texts import error_text
 
 PAGE_SIZE = 20
-SCAN_LIMIT = 2000  # a keyword looks through at most this many rows (the API has no keyword filter)
+SCAN_LIMIT = 2000  # a keyword or a date range looks through at most this many rows (the APIs have neither)
 
 # A refusal of an uploaded file, whatever the form: it stands beside the file field.
 FILE_CODES = frozenset({"unsupported_file_type", "file_too_large", "too_large", "empty_file", "bad_file_name"})
@@ -83,36 +86,85 @@ async def fetch(request: Request, viewer: Viewer, path: str) -> dict[str, Any] |
         raise
 
 
+@dataclass(frozen=True)
+class Filter:
+    """A list's filters beyond the status the API pages by: a keyword in the given fields and a date range
+    (北京时间 days, both ends included) on one time field. The API has neither, so they are applied here."""
+
+    q: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    @classmethod
+    def of(cls, q: str = "", since: str = "", until: str = "") -> Filter:
+        return cls(q.strip(), _day(since), _day(until))
+
+    def __bool__(self) -> bool:
+        return bool(self.q or self.since or self.until)
+
+    def query(self) -> dict[str, str]:
+        return {k: v for k, v in {"q": self.q, "since": self.since.isoformat() if self.since else "",
+                                  "until": self.until.isoformat() if self.until else ""}.items() if v}
+
+    def matches(self, item: dict[str, Any], fields: Iterable[str], date_field: str) -> bool:
+        if self.q and not any(self.q.lower() in str(item.get(name) or "").lower() for name in fields):
+            return False
+        if self.since or self.until:
+            day = beijing_day(item.get(date_field))
+            if day is None or (self.since and day < self.since) or (self.until and day > self.until):
+                return False
+        return True
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value and value.strip() else None
+    except ValueError:
+        return None
+
+
+def beijing_day(value: Any) -> date | None:
+    """The 北京时间 day of an API time (RFC 3339, any offset)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(BEIJING).date()
+
+
 async def list_page(request: Request, viewer: Viewer, *, what: str, path: str, statuses: tuple[tuple[str, str], ...],
-                    status: str, q: str, page: str, number_field: str,
+                    status: str, filters: Filter, page: str, number_field: str,
                     row: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
-    """我的合同 / 我的订单: a table of one page, filtered by status and keyword; `row` adds what a row shows."""
+    """我的合同 / 我的订单: a table of one page, filtered by status, keyword and date; `row` adds what a row
+    shows."""
     status = status if status in dict(statuses) else ""
-    q, number = q.strip(), page_number(page)
-    items, total = await search(request, viewer, path, status=status, q=q, page=number,
-                                fields=(number_field, "project_name", "project_no", "supplier_name", "purchaser_name"))
+    number = page_number(page)
+    items, total = await search(request, viewer, path, {"status": status}, filters, page=number,
+                                fields=(number_field, "project_name", "project_no", "supplier_name", "purchaser_name"),
+                                date_field="created_at")
     return render(request, f"{path.strip('/')}/list.html", title=f"我的{what}", breadcrumbs=[(f"我的{what}", None)],
                   rows=[{**item, "counterparty": counterparty(viewer, item), **row(item)} for item in items],
                   total=total, page=number, has_next=number * PAGE_SIZE < total, statuses=statuses,
-                  chosen_status=status, q=q, filters={k: v for k, v in {"status": status, "q": q}.items() if v},
+                  chosen_status=status, q=filters.q, since=filters.since, until=filters.until,
+                  filters={k: v for k, v in {"status": status, **filters.query()}.items() if v},
                   counterparty_label="供应商" if viewer.role == "purchaser" else "采购单位")
 
 
-async def search(request: Request, viewer: Viewer, path: str, *, status: str, q: str, page: int,
-                 fields: Iterable[str]) -> tuple[list[dict[str, Any]], int]:
-    """One page of a list and how many match: the API pages by status; a keyword is matched here, in the
-    given fields (the API has no keyword filter), over the first SCAN_LIMIT rows."""
+async def search(request: Request, viewer: Viewer, path: str, params: dict[str, str], filters: Filter, *,
+                 page: int, fields: Iterable[str], date_field: str) -> tuple[list[dict[str, Any]], int]:
+    """One page of a list and how many match: the API pages by `params` (status, method); a keyword and a
+    date range are matched here (the APIs have neither), over the first SCAN_LIMIT rows, newest first."""
     gw = gateway(request)
-    if not q:
-        answer = await gw.get(path, token=viewer.token, status=status, limit=PAGE_SIZE,
-                              offset=(page - 1) * PAGE_SIZE)
+    if not filters:
+        answer = await gw.get(path, token=viewer.token, **params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         return answer["items"], answer["total"]
-    wanted, matched, offset = q.lower(), [], 0
-    names = tuple(fields)
+    matched: list[dict[str, Any]] = []
+    names, offset = tuple(fields), 0
     while offset < SCAN_LIMIT:
-        answer = await gw.get(path, token=viewer.token, status=status, limit=200, offset=offset)
-        matched += [item for item in answer["items"]
-                    if any(wanted in str(item.get(name) or "").lower() for name in names)]
+        answer = await gw.get(path, token=viewer.token, **params, limit=200, offset=offset)
+        matched += [item for item in answer["items"] if filters.matches(item, names, date_field)]
         offset += 200
         if offset >= answer["total"]:
             break
