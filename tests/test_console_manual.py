@@ -221,7 +221,8 @@ def test_manual_1_1_and_1_2_direct_selection_to_paid(stack, as_user, console, ja
     buyer.page.get_by_label("联系电话").fill("13800000001")
     buyer.page.get_by_label("办公电话").fill("0731-84710001")
     plan_line = buyer.page.get_by_label("采购计划明细")
-    plan_line.select_option(plan_line.locator("option", has_text="全省教育工作会议会务服务").get_attribute("value"))
+    plan_line.select_option(plan_line.locator(f"optgroup[label^='{plan_name}'] option", has_text="全省教育工作会议会务服务")
+                            .get_attribute("value"))  # the plan's line, under its name
     buyer.page.get_by_label("采购数量").fill("2")
     buyer.page.get_by_label("采购需求").fill("会场 100 人，含茶歇两次")
     buyer.click("发布项目", see="发布项目前确认")
