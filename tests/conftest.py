@@ -61,9 +61,11 @@ def as_user(stack: LocalStack) -> Iterator[Callable[[str], Api]]:
         client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A real Chromium for the whole run (Debian's package; `make test` installs it)."""
+    """A real Chromium for the tests of one module (Debian's package; `make test` installs it). Not for the
+    whole run: Playwright's sync API keeps an event loop running in this thread while it is started, and the
+    tests after the console's call asyncio.run()."""
     from playwright.sync_api import sync_playwright
 
     from console import chromium_path
