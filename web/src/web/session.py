@@ -59,6 +59,14 @@ class CsrfRefused(Exception):
 
 
 def viewer_of(request: Request) -> Viewer | None:
+    """Who is signed in, read from the session cookie once per request (the page's check and its layout
+    both ask)."""
+    if "viewer" not in request.state._state:
+        request.state.viewer = _read_viewer(request)
+    return request.state.viewer
+
+
+def _read_viewer(request: Request) -> Viewer | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
