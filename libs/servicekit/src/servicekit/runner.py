@@ -63,12 +63,18 @@ async def wait_for_database(url: str, timeout: float) -> None:
         await db.dispose()
 
 
+async def database_or_die(name: str, url: str, timeout: float) -> None:
+    """Die inside the running loop: once asyncio.run() has closed it, aiosqlite's worker thread, still
+    posting its last result, would print "Event loop is closed" after our one line."""
+    try:
+        await wait_for_database(url, timeout)
+    except Exception as exc:  # noqa: BLE001
+        die(name, f"cannot reach the database {safe_url(url)} (DATABASE_URL): {describe(exc)}")
+
+
 def preflight(service: Service, package: str) -> None:
     settings, name = service.settings, service.name
-    try:
-        asyncio.run(wait_for_database(settings.database_url, settings.startup_timeout))
-    except Exception as exc:  # noqa: BLE001
-        die(name, f"cannot reach the database {safe_url(settings.database_url)} (DATABASE_URL): {describe(exc)}")
+    asyncio.run(database_or_die(name, settings.database_url, settings.startup_timeout))
     try:
         upgrade(package, settings.database_url)
     except Exception as exc:  # noqa: BLE001
