@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit import workdays
+from servicekit.workdays import WorkingCalendar
+
 
 def normalize_database_url(url: str) -> str:
     """Accepts the usual spellings and returns the async driver's URL."""
@@ -52,6 +55,10 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(5, ge=1, description="Tries before an event goes to the dead-letter topic")
     consumer_backoff: float = Field(0.2, gt=0, description="First retry delay, doubled each try, capped at 5 s")
 
+    working_calendar_file: Path | None = Field(
+        None, description="TOML of a year's holidays and adjusted working days the chinese-calendar package does "
+        "not know yet (servicekit.workdays); deadlines in working days use it")
+
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -59,6 +66,9 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         return normalize_database_url(value)
+
+    def working_calendar(self) -> WorkingCalendar:
+        return workdays.load(self.working_calendar_file)
 
     def public_key_pem(self) -> str | None:
         if self.jwt_public_key:
