@@ -21,7 +21,7 @@ from gateway import api, store
 from gateway.accounts import seed_demo_accounts
 from gateway.asgi import RequestIdGuard
 from gateway.domain import Limit
-from gateway.edge import EdgeMiddleware, TokenCache
+from gateway.edge import EdgeMiddleware
 from gateway.identity import TokenIssuer
 from gateway.openapi import MergedOpenAPI, install_offline_docs
 from gateway.proxy import ProxyMiddleware
@@ -80,7 +80,7 @@ def build(settings: Settings) -> Service:
     edge = EdgeMiddleware(
         ProxyMiddleware(app, client=client, urls={**urls, CONSOLE: settings.web_url.rstrip("/")},
                         max_body_bytes=settings.max_body_bytes),
-        tokens=TokenCache(app.state.verifier), limiter=limiter,
+        tokens=app.state.verifier, limiter=limiter,
         user_limit=Limit(settings.rate_limit_per_second, settings.rate_limit_burst),
         anonymous_limit=Limit(settings.rate_limit_anonymous_per_second, settings.rate_limit_anonymous_burst),
         access_log=settings.access_log)

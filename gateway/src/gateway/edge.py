@@ -15,42 +15,18 @@ import logging
 import time
 from typing import Any
 
-import jwt
 
 from gateway.asgi import header, send_error
 from gateway.domain import Limit, rate_key
 from gateway.ratelimit import RateLimiter
 from gateway.routes import service_for
-from servicekit.auth import Principal, TokenVerifier
+from servicekit.auth import TokenVerifier
 from servicekit.errors import APIError
 from servicekit.logging import bind_context
 
 log = logging.getLogger("gateway.access")
 
 LOGIN_PATH = "/api/v1/auth/token"
-
-
-class TokenCache:
-    """Verified tokens → principal, until each token's own expiry; bounded."""
-
-    def __init__(self, verifier: TokenVerifier, max_entries: int = 20_000) -> None:
-        self.verifier = verifier
-        self.max_entries = max_entries
-        self._known: dict[str, tuple[Principal, float]] = {}
-
-    def principal(self, token: str) -> Principal:
-        """Raises servicekit.errors.Unauthorized (token_expired / invalid_token)."""
-        known = self._known.get(token)
-        if known is not None:
-            if known[1] > time.time():
-                return known[0]
-            del self._known[token]
-        principal = self.verifier.verify(token)
-        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
-        if len(self._known) >= self.max_entries:
-            self._known.clear()
-        self._known[token] = (principal, float(expires))
-        return principal
 
 
 def bearer(scope: dict) -> str | None:
@@ -64,7 +40,7 @@ def bearer(scope: dict) -> str | None:
 
 
 class EdgeMiddleware:
-    def __init__(self, app: Any, *, tokens: TokenCache, limiter: RateLimiter | None, user_limit: Limit,
+    def __init__(self, app: Any, *, tokens: TokenVerifier, limiter: RateLimiter | None, user_limit: Limit,
                  anonymous_limit: Limit, access_log: bool = True) -> None:
         self.app = app
         self.tokens = tokens
@@ -107,7 +83,7 @@ class EdgeMiddleware:
         token = bearer(scope) if scope["path"] != LOGIN_PATH else None
         if token is not None:
             try:
-                principal = self.tokens.principal(token)
+                principal = self.tokens.verify(token)  # remembered until it expires (servicekit.auth)
             except APIError as refused:
                 await send_error(send, refused.status, refused.code, refused.message,
                                  [(b"www-authenticate", b"Bearer")])

@@ -157,11 +157,13 @@ class Service:
                                              event.model_dump_json().encode())
 
 
-def get_service(request: Request) -> Service:
+# `async def`, though they await nothing: FastAPI runs a plain `def` dependency in its thread pool, a
+# thread hop on every request (bench/service_cpu.py).
+async def get_service(request: Request) -> Service:
     return request.app.state.service
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return request.app.state.service.db
 
 

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query
 from sqlmodel import func, select
 
 from catalog import domain
-from catalog.store import Agreement, Offering, Service, ShortlistedSupplier, keyword_conditions, page_of
+from catalog.store import Agreement, Offering, Service, ShortlistedSupplier, keyword_conditions, services_page
 from catalog.views import (CategoryNode, CategoryTree, Offer, ServiceDetail, ServicePage, SupplierBrief,
-                           agreement_brief, summary_of, tiers_out)
+                           agreement_brief, summary_of, summary_of_row, tiers_out)
 from contracts_schema import categories
 from contracts_schema.types import utcnow
 from servicekit.app import DB
@@ -65,8 +65,8 @@ async def search_services(
     order = {"price": (Service.min_price.asc(), Service.id), "-price": (Service.min_price.desc(), Service.id),  # type: ignore[union-attr]
              "name": (Service.name, Service.id), "category": (Service.category_code, Service.name, Service.id)}[sort]
     async with db.read() as session:
-        total, services = await page_of(session, Service, where, order, page=page, page_size=page_size)
-    return ServicePage(items=[summary_of(s) for s in services], total=total, page=page, page_size=page_size)
+        total, rows = await services_page(session, where, order, page=page, page_size=page_size)
+    return ServicePage(items=[summary_of_row(row) for row in rows], total=total, page=page, page_size=page_size)
 
 
 @router.get("/services/{service_id}", response_model=ServiceDetail,

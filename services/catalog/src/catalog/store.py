@@ -127,6 +127,8 @@ def keyword_conditions(q: str | None, *, sqlite: bool) -> list[sa.ColumnElement[
     three characters or more (PostgreSQL's trigram index serves the LIKE itself). Words shorter than
     three characters are a LIKE over what the longer words left, or over the whole library."""
     words = (q or "").lower().split()
+    if not words:
+        return []
     long_words = [word for word in words if len(word) >= TRIGRAM]
     # A word of one or two characters is checked on `search_text || ''`, which no index serves: a
     # trigram index asked for it would walk all its entries (slower than reading the table).
@@ -230,6 +232,27 @@ async def offering_of(session: AsyncSession, agreement_id: str, supplier_id: str
         Offering.agreement_id == agreement_id, Offering.supplier_id == supplier_id,
         Offering.service_id == service_id))).first()
     return (row[0], row[1]) if row else None
+
+
+SUMMARY_COLUMNS = ("id", "category_code", "name", "unit", "description", "min_price", "supplier_count",
+                   "agreement_count")
+
+
+async def services_page(session: AsyncSession, where: list[Any], order: Iterable[Any], *, page: int,
+                        page_size: int) -> tuple[int, list[sa.RowMapping]]:
+    """One page of the library's summaries (plain rows, no ORM objects) and how many match, in one
+    round trip: each row carries the total as a window count. bench/service_cpu.py measured the ORM
+    page and its separate count at about a third of the list's CPU."""
+    columns = [Service.__table__.c[name] for name in SUMMARY_COLUMNS]
+    stmt = (select(*columns, func.count().over().label("total")).where(*where).order_by(*order)
+            .offset((page - 1) * page_size).limit(page_size))
+    rows = (await session.execute(stmt)).mappings().all()
+    if rows:
+        return rows[0]["total"], list(rows)
+    if page == 1:
+        return 0, []
+    total = (await session.execute(select(func.count()).select_from(Service).where(*where))).scalar_one()
+    return total, []
 
 
 async def page_of(session: AsyncSession, table: type[Table], where: list[Any], order: Iterable[Any], *,

@@ -4,7 +4,9 @@ tiers stage 1 fixed; which tier a quantity reaches is bidding's rule (bidding.do
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -154,6 +156,14 @@ def agreement_brief(agreement: Agreement) -> AgreementBrief:
 def summary_of(service: Service) -> ServiceSummary:
     return ServiceSummary(**service.model_dump(include=set(ServiceSummary.model_fields)),
                           category_name=categories.NAMES.get(service.category_code, ""))
+
+
+def summary_of_row(row: Mapping[str, Any]) -> ServiceSummary:
+    """The same summary from a plain row of store.services_page."""
+    return ServiceSummary(id=row["id"], category_code=row["category_code"], name=row["name"], unit=row["unit"],
+                          description=row["description"], min_price=row["min_price"],
+                          supplier_count=row["supplier_count"], agreement_count=row["agreement_count"],
+                          category_name=categories.NAMES.get(row["category_code"], ""))
 
 
 def supplier_out(s: ShortlistedSupplier) -> SupplierOut:
