@@ -212,6 +212,12 @@ def start_stub(workdir: Path, body: bytes) -> tuple[subprocess.Popen, str]:
 
 # ------------------------------------------------------------------------------------------------ run
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (Linux /proc): the cost a busy machine does not blur."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median(figures: list[Figures]) -> Figures:
     def mid(values: list[float]) -> float:
         return sorted(values)[len(values) // 2]
@@ -286,11 +292,11 @@ def main() -> int:
             body = httpx.get(stack.url("catalog") + PATH, headers={"Authorization": f"Bearer {token}"}).content
             stub, stub_url = start_stub(workdir, body)
             children.append(stub)
-            gateways = {}
+            gateways, pids = {}, {}
             for label, env in variants.items():
                 process, url = start_gateway(stack, f"gateway-{len(gateways)}", {"ORDERS_URL": stub_url, **env})
                 children.append(process)
-                gateways[label] = url
+                gateways[label], pids[label] = url, process.pid
             stub_path = "/api/v1/orders/catalog-copy"
             scenarios = {
                 f"GET {PATH} (the catalog list, real service)":
@@ -314,15 +320,26 @@ def main() -> int:
             for targets in scenarios.values():
                 for url in targets.values():
                     load(url, token, args.connections, 1)  # warm up pools and caches
+            cpu: dict[str, list[float]] = {label: [] for label in gateways}  # µs per request, minimal upstream
             for _ in range(args.rounds):
                 for title, targets in scenarios.items():
                     for label, url in targets.items():
                         for clients in (args.connections, 1):
-                            samples[title][label][clients].append(load(url, token, clients, args.seconds))
+                            pid = pids.get(label) if url.endswith(stub_path) else None
+                            used = cpu_seconds(pid) if pid else 0.0
+                            figures = load(url, token, clients, args.seconds)
+                            samples[title][label][clients].append(figures)
+                            if pid and clients == args.connections and figures.requests:
+                                cpu[label].append((cpu_seconds(pid) - used) / figures.requests * 1e6)
             for title, by_label in samples.items():
                 results = {label: {c: median(runs) for c, runs in by_clients.items()}
                            for label, by_clients in by_label.items()}
                 report(title, results, next(iter(results)), args.connections)
+            print("\nthe gateway's own CPU per proxied request (its process's user + system time ÷ requests, "
+                  f"minimal upstream, {args.connections} clients, median of {args.rounds})")
+            for label, values in cpu.items():
+                spent = sorted(values)[len(values) // 2]
+                print(f"  {label:42} {spent:6.0f} µs  target <= 150 µs: {'met' if spent <= 150 else 'NOT met'}")
             aio, hx = (results[label] for label in list(variants)[:2])  # the minimal upstream's figures
             faster = "aiohttp" if aio[args.connections].rps >= hx[args.connections].rps else "httpx"
             print(f"\nupstream client, minimal upstream, {args.connections} clients: aiohttp "
