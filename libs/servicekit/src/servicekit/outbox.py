@@ -128,6 +128,7 @@ async def emit(session: AsyncSession, event: Event, *, source: str | None = None
         source=source or SOURCE_PREFIX + session.info.get("service", "unknown"),
         subject=key,
         sequence=sequence,
+        dataschema=event.dataschema(),
         traceparent=new_traceparent(trace_id_of(context.get("traceparent")) or context.get("trace_id")),
     )
     await session.exec(sa.insert(outbox).values(
