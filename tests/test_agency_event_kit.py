@@ -1,7 +1,8 @@
 """Issue 13: the event kit for other agencies, against the real embedded broker after a full flow.
 
 A broker of this module's own holds only this module's events: every service runs, the manual's 1.3
-secondary bidding runs end to end (devstack's walkthrough), and one event is delivered a second time.
+secondary bidding runs end to end (devstack's walkthrough), a 1.2 direct selection on the same agreement
+is published and terminated while quoting, and one event is delivered a second time.
 Then
 - contracts-schema/examples/agency_consumer.py (a separate process, as an agency would run it) reads
   every event every service's outbox recorded, validates each body against the JSON Schema its
@@ -34,7 +35,7 @@ from devstack import walkthrough
 from devstack.broker import EmbeddedBroker
 from devstack.cli import main as devstack_main
 from devstack.stack import WITH_DATABASE, LocalStack
-from platform_client import query, wait_for
+from platform_client import line_of, ok, project_in, query, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -85,12 +86,37 @@ def outbox_ids(stack: LocalStack) -> set[str] | None:
     return ids
 
 
+def direct_selection_terminated(platform: LocalStack) -> None:
+    """Manual 1.2 on the walkthrough's agreement: a direct selection published, quoting once plans
+    reserved the ceiling, then terminated (项目终止): plans gives the reservation back."""
+    people = walkthrough.Platform(platform.url("gateway"))
+    try:
+        purchaser = people("purchaser-a")
+        plan = walkthrough.new_plan(purchaser, name="会议用餐服务采购计划（直接选定）", line={
+            "category_code": "C1301", "item_name": "会议用餐服务", "quantity": "100", "unit": "人次",
+            "budget_amount": "9000.00"})
+        market = walkthrough.open_market(people, walkthrough.demo_market(walkthrough.shanghai_today().year))
+        project = ok(purchaser.post("/api/v1/projects/direct-selections", json={
+            "agreement_id": market.agreement["id"], "service_id": market.service_id,
+            "supplier_id": market.suppliers["supplier-3"]["org_id"], "plan_id": plan["id"],
+            "plan_line_id": plan["lines"][0]["id"],
+            "quantity": "100", "contact_name": "李明", "contact_phone": "13800000001",
+            "office_phone": "0731-84710001", "requirements": "会议用餐 100 人次"}), 201)
+        wait_for(lambda: project_in(purchaser, project["id"], "quoting"), timeout=30, what="quoting opened")
+        ok(purchaser.post(f"/api/v1/projects/{project['id']}/terminate", json={"reason": "会议取消"}))
+        wait_for(lambda: line_of(purchaser, plan["id"])["reserved_amount"] == "0.00", timeout=30,
+                 what="the reservation given back")
+    finally:
+        people.close()
+
+
 @pytest.fixture(scope="module")
 def flow(own_platform: LocalStack, own_broker: EmbeddedBroker) -> dict[str, Any]:
     """The 1.3 flow run once, every event published, then the award delivered a second time."""
     platform = own_platform
     outcome = walkthrough.run(platform.url("gateway"), out=lambda _: None, window_seconds=4, lead_seconds=2)
     assert outcome.order["status_label"] == "已支付"
+    direct_selection_terminated(platform)
     ids = wait_for(lambda: outbox_ids(platform), timeout=60, what="every outbox row published")
     first = records(own_broker.bootstrap)
     [award] = [r for r in first if decode_headers(r.headers).type.endswith(".ResultConfirmed.v1")]
@@ -108,8 +134,10 @@ def test_the_example_agency_consumer_reads_validates_every_event_sees_no_gap_and
     assert summary["not_events"] == summary["unknown_types"] == summary["without_dataschema"] == 0
     assert set(summary["ids"]) == flow["ids"] and summary["events"] == len(flow["ids"]) >= 20
     assert summary["duplicates"] == 1 and f"= {flow['award'].id} again" in done.stdout
+    print(f"\nthe example consumer read {summary['events']} events of {len(summary['types'])} types, "
+          f"skipped {summary['duplicates']} redelivery")
     for event in ("PlanCreated", "ProjectPublished", "PlanFundsReserved", "ResultConfirmed", "ContractStamped",
-                  "PaymentRecorded"):
+                  "PaymentRecorded", "ProjectTerminated", "PlanFundsReleased"):
         assert summary["types"][event] >= 1, event
 
 
