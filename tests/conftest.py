@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack.broker import EmbeddedBroker
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import WITH_DATABASE, LocalStack
 from devstack.testing import service_databases
@@ -37,6 +38,36 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         })
         try:
             local.start_all()
+            yield local
+        finally:
+            local.stop_all()
+
+
+@pytest.fixture(scope="module")
+def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """A Tansu of the module's own: its topics hold only that module's records, and the module may kill
+    it and start it again (`own_broker.process`, `own_broker.start()`)."""
+    running = EmbeddedBroker(log_path=tmp_path_factory.mktemp("tansu") / "broker.log").start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def own_platform(own_broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory,
+                 request: pytest.FixtureRequest) -> Iterator[LocalStack]:
+    """Every service and the gateway (no console) on `own_broker`, with the demo accounts; a module adds
+    environment per process in `OWN_PLATFORM_ENV = {"bidding": {...}}`."""
+    workdir: Path = tmp_path_factory.mktemp("own-stack")
+    private_key, public_key = ensure_jwt_keys(workdir / "keys")
+    extra = getattr(request.module, "OWN_PLATFORM_ENV", {})
+    env = {**extra, "gateway": {"DEMO_ACCOUNTS": "true", **extra.get("gateway", {})}}
+    with service_databases(WITH_DATABASE, workdir) as urls:
+        local = LocalStack(workdir, own_broker.bootstrap, urls, public_key, private_key, names=WITH_DATABASE,
+                           extra_env=env)
+        try:
+            local.start_all(timeout=240)  # a busy machine starts six Python processes slowly
             yield local
         finally:
             local.stop_all()

@@ -13,47 +13,18 @@ from __future__ import annotations
 import re
 import signal
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from devstack.broker import EmbeddedBroker
-from devstack.keys import ensure_jwt_keys
-from devstack.stack import SERVICES, WITH_DATABASE, LocalStack
-from devstack.testing import service_databases
+from devstack.stack import SERVICES, LocalStack
 from devstack.walkthrough import MarketSpec, Platform, await_read_model, new_plan, open_market
 from platform_client import find, ok, project_in, wait_for
 
 pytestmark = pytest.mark.stack
 
 LOST_TOPIC = re.compile(r"UnknownTopicOrPartition")
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    """A Tansu of this module's own, on a fixed port, that the test kills and starts again."""
-    running = EmbeddedBroker(log_path=tmp_path_factory.mktemp("tansu") / "broker.log").start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def platform(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    workdir: Path = tmp_path_factory.mktemp("restart-stack")
-    private_key, public_key = ensure_jwt_keys(workdir / "keys")
-    with service_databases(WITH_DATABASE, workdir) as urls:
-        local = LocalStack(workdir, broker.bootstrap, urls, public_key, private_key, names=WITH_DATABASE,
-                           extra_env={"gateway": {"DEMO_ACCOUNTS": "true"}})
-        try:
-            local.start_all(timeout=240)  # a busy machine starts six Python processes slowly
-            yield local
-        finally:
-            local.stop_all()
 
 
 def readyz(stack: LocalStack, name: str) -> httpx.Response | None:
@@ -85,7 +56,8 @@ def direct_selection(people: Platform, market, tag: str, supplier: str) -> str:
     return ok(published, 201)["id"]
 
 
-def test_the_broker_restarted_empty_mid_flow_loses_nothing(platform, broker):
+def test_the_broker_restarted_empty_mid_flow_loses_nothing(own_platform, own_broker):
+    platform, broker = own_platform, own_broker  # a broker of this module's own, which the test kills
     people = Platform(platform.url("gateway"))
     tag = uuid4().hex[:6].upper()
     market = open_market(people, MarketSpec(

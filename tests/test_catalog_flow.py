@@ -12,6 +12,7 @@ from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from contracts_schema.consume import drain
 from contracts_schema.envelope import decode_headers
 from devstack.seed import seed_demo
 from gateway.demo import SUPPLIERS
@@ -28,20 +29,13 @@ def catalog_events(bootstrap: str, agreement_id: str) -> list[tuple[str, int, di
             partitions = [TopicPartition("catalog.events", p) for p in consumer.partitions_for_topic("catalog.events")]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
-            end = await consumer.end_offsets(partitions)
             found = []
-
-            async def behind() -> bool:
-                return any([await consumer.position(tp) < end[tp] for tp in partitions])
-
-            while await behind():
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        if record.key.decode() != agreement_id:
-                            continue
-                        envelope = decode_headers(record.headers)
-                        assert envelope.subject == agreement_id and envelope.source == "/hunan-framework/catalog"
-                        found.append((envelope.type.split(".")[-2], envelope.sequence, json.loads(record.value)))
+            async for record in drain(consumer, partitions):  # to the real end, not Tansu's short report
+                if record.key.decode() != agreement_id:
+                    continue
+                envelope = decode_headers(record.headers)
+                assert envelope.subject == agreement_id and envelope.source == "/hunan-framework/catalog"
+                found.append((envelope.type.split(".")[-2], envelope.sequence, json.loads(record.value)))
             return found
         finally:
             await consumer.stop()

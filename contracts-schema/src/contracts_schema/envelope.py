@@ -8,8 +8,13 @@ The event's JSON is the message value; its attributes travel as Kafka headers pr
     ce_type         e.g. "gov.hunan.framework.bidding.ResultConfirmed.v1"
     ce_time         RFC 3339, UTC
     ce_subject      the aggregate id (also the message key)
-    ce_sequence     extension: 1, 2, 3... per aggregate (key), so a consumer can order events and
-                    notice a gap without trusting timestamps
+    ce_dataschema   the URI of the JSON Schema the value follows, ending in its versioned file:
+                    ".../events/ResultConfirmed/1.0.0.json" is `schemas/ResultConfirmed/1.0.0.json`
+                    (since contract 1.1.0; absent on events recorded before it)
+    ce_sequence     extension: 1, 2, 3... per source, topic and aggregate (key), so a consumer can order
+                    events and notice a gap without trusting timestamps; zero-padded to 20 digits
+                    ("00000000000000000042", since contract 1.1.0) so the values also order as strings,
+                    as the CloudEvents sequence extension asks; an integer parser reads both forms
     ce_sequencetype "Integer"
     content-type    "application/json"
     traceparent     W3C trace context, carried from the request that caused the event
@@ -25,6 +30,14 @@ from uuid import uuid4
 
 SPECVERSION = "1.0"
 SOURCE_PREFIX = "/hunan-framework/"
+SEQUENCE_WIDTH = 20  # digits: any unsigned 64-bit number
+
+
+def format_sequence(sequence: int) -> str:
+    """`ce_sequence` as sent: zero-padded to SEQUENCE_WIDTH digits, so the values order as strings."""
+    if sequence < 0:
+        raise ValueError(f"a sequence is not negative: {sequence}")
+    return f"{sequence:0{SEQUENCE_WIDTH}d}"
 
 
 def new_traceparent(trace_id: str | None = None) -> str:
@@ -50,6 +63,7 @@ class Envelope:
     id: str = field(default_factory=lambda: str(uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     traceparent: str | None = None
+    dataschema: str | None = None
     specversion: str = SPECVERSION
 
     @property
@@ -65,10 +79,12 @@ def encode_headers(env: Envelope) -> dict[str, str]:
         "ce_type": env.type,
         "ce_time": env.time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
         "ce_subject": env.subject,
-        "ce_sequence": str(env.sequence),
+        "ce_sequence": format_sequence(env.sequence),
         "ce_sequencetype": "Integer",
         "content-type": "application/json",
     }
+    if env.dataschema:
+        headers["ce_dataschema"] = env.dataschema
     if env.traceparent:
         headers["traceparent"] = env.traceparent
     return headers
@@ -94,6 +110,7 @@ def decode_headers(headers: dict[str, str] | list[tuple[str, bytes]]) -> Envelop
             sequence=int(headers.get("ce_sequence") or 0),
             time=time,
             traceparent=headers.get("traceparent"),
+            dataschema=headers.get("ce_dataschema"),
         )
     except KeyError as missing:
         raise EnvelopeError(f"missing CloudEvents header {missing.args[0]}") from None

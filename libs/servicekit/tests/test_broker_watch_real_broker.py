@@ -9,11 +9,13 @@ import signal
 import uuid
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlmodel import func, select
 
 from devstack.broker import EmbeddedBroker
 from kit_world import Effect, create_tables, plan_created
 from servicekit.app import Service
+from contracts_schema.topics import PLANS
 from servicekit.outbox import emit
 from servicekit.testing import eventually, temporary_database
 from test_bus_real_broker import consumer_handlers, make_service
@@ -73,3 +75,55 @@ async def test_a_broker_restarted_empty_is_rebuilt_from_the_outbox(tmp_path):
 
 async def _empty(pending) -> bool:
     return not await pending
+
+
+async def test_a_batch_of_several_records_on_one_partition_is_not_taken_for_a_loss(tmp_path):
+    """Tansu reports a partition's end as the base offset of its last produce batch + 1 (README): after
+    five events of one plan published together, the end offset is four below the relay's last record.
+    The watch confirms with a fetch before it calls that a loss: no replay."""
+    broker = EmbeddedBroker(log_path=tmp_path / "broker.log").start()
+    try:
+        async with temporary_database("alpha") as url:
+            await create_tables(url)
+            alpha = make_service(f"alpha-{uuid.uuid4().hex[:6]}", url, broker.bootstrap)
+            await alpha.start()
+            try:
+                await eventually(lambda: _empty(problems(alpha)), timeout=30)
+                before = alpha.watch.recoveries
+                async with alpha.db.transaction() as session:
+                    for _ in range(5):
+                        await emit(session, plan_created("PL-BATCH"))
+                await eventually(lambda: _empty(_unsent(alpha)), timeout=30)
+                [(partition, last)] = [(tp, o) for tp, o in alpha.relay.positions.last.items() if tp[0] == PLANS]
+                ends = await alpha.watch._end_offsets([partition])
+                assert ends[partition] <= last  # the broker's report is short: what the watch must not believe
+                for _ in range(3):  # the second look compares with the first one's positions
+                    await alpha.watch.check()
+                assert alpha.watch.recoveries == before and not alpha.relay.lost
+
+                # A real loss still is one: the topic deleted and created again, empty.
+                admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+                await admin.start()
+                try:
+                    await admin.delete_topics([PLANS])
+                    await admin.create_topics([NewTopic(PLANS, num_partitions=3, replication_factor=1)])
+                finally:
+                    await admin.close()
+                await alpha.watch.check()
+                await alpha.watch.check()
+                assert alpha.watch.recoveries > before
+                ends = await eventually(lambda: _ends_at_least(alpha, partition, last + 1), timeout=30)
+                assert ends  # the five events were published again
+            finally:
+                await alpha.stop()
+    finally:
+        broker.stop()
+
+
+async def _ends_at_least(service: Service, partition: tuple[str, int], offset: int) -> bool:
+    """The partition holds a record at offset - 1 (a fetch, not the end offset Tansu reports)."""
+    return not await service.watch._not_found({partition: offset - 1})
+
+
+async def _unsent(service: Service) -> int:
+    return await service.relay.unsent_count()

@@ -40,6 +40,8 @@ async def test_emit_numbers_events_per_aggregate_and_keeps_them_with_the_state_c
     assert [(r["key"], r["sequence"]) for r in rows] == [("PL-A", 1), ("PL-A", 2), ("PL-B", 1), ("PL-A", 3)]
     env = decode_headers(rows[0]["headers"])
     assert env.type == PlanCreated.ce_type() and env.subject == "PL-A" and env.source.endswith("/kit")
+    assert env.dataschema == "https://schemas.hunan-framework.gov.cn/events/PlanCreated/1.0.0.json"
+    assert rows[0]["headers"]["ce_sequence"] == "00000000000000000001"  # orders as a string too
     assert PlanCreated.model_validate_json(rows[0]["body"]) == first
 
 
@@ -56,7 +58,7 @@ async def test_relay_publishes_in_order_and_marks_sent(db):
     published: list[str] = []
 
     async def publish(messages):
-        published.extend(m.key + ":" + m.headers["ce_sequence"] for m in messages)
+        published.extend(f"{m.key}:{int(m.headers['ce_sequence'])}" for m in messages)
 
     relay = OutboxRelay(db, db.metadata, publish, batch_size=3)
     async with db.transaction() as session:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts_schema.glossary import FIELDS
 
 TYPE_PREFIX = "gov.hunan.framework"
+SCHEMA_ID_BASE = "https://schemas.hunan-framework.gov.cn/events"  # + /<Event>/<version>.json: `$id`, ce_dataschema
 
 
 class Documented(BaseModel):
@@ -44,6 +45,12 @@ class Event(Documented):
     @classmethod
     def ce_type(cls) -> str:
         return f"{TYPE_PREFIX}.{cls.context}.{cls.__name__}.v{cls.version.split('.')[0]}"
+
+    @classmethod
+    def dataschema(cls) -> str:
+        """The `$id` of this version's JSON Schema (`schemas/<Event>/<version>.json`), sent as
+        `ce_dataschema`."""
+        return f"{SCHEMA_ID_BASE}/{cls.__name__}/{cls.version}.json"
 
     @property
     def aggregate_id(self) -> str:

@@ -170,6 +170,22 @@ def demo(args: argparse.Namespace) -> int:
     return walk(args.gateway, window_seconds=args.window, max_window_seconds=args.max_window)
 
 
+def events(args: argparse.Namespace) -> int:
+    """One line per event on the topics (time in 北京时间, type, subject, sequence); --follow keeps going."""
+    import asyncio
+
+    from devstack.events import watch
+
+    try:
+        asyncio.run(watch(args.bootstrap, follow=args.follow, out=lambda text: print(text, flush=True)))
+    except KeyboardInterrupt:
+        pass
+    except (OSError, TimeoutError, ConnectionError) as exc:
+        print(f"devstack: cannot read the events from {args.bootstrap}: {exc or type(exc).__name__}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="devstack", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -195,6 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("--max-window", type=int, default=120,
                         help="stop before publishing when the platform's shortest window is longer (default: 120)")
     p_demo.set_defaults(func=demo)
+    from devstack.events import default_bootstrap
+
+    p_events = sub.add_parser("events", help="one line per event on the topics: time (北京时间), type, subject, sequence")
+    p_events.add_argument("--follow", "-f", action="store_true", help="keep printing new events until Ctrl-C")
+    p_events.add_argument("--bootstrap", default=default_bootstrap(),
+                          help="the broker (default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:$BROKER_PORT, 19092)")
+    p_events.set_defaults(func=events)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

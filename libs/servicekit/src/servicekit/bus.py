@@ -11,7 +11,8 @@
 - The broker may lose what it had (the embedded Tansu keeps nothing on disk; a topic may be deleted
   and created again). `BrokerWatch` looks every second: the service's marker topic gone (created only
   after a full replay, so a restarted broker lacks it), a topic missing, a partition ending below the
-  relay's last record there a second earlier, or a commit refused for an unknown partition. Then it creates the topics
+  relay's last record there a second earlier (and a fetch not finding that record: Tansu's end offsets are
+  short after a multi-record produce), or a commit refused for an unknown partition. Then it creates the topics
   again, restarts the consumer (it rejoins and starts from the earliest record: the group's offsets
   went with the broker; the inbox ignores what it already applied) and has the relay replay the
   retained outbox rows, in order. Identical client errors are logged with a count, not per poll.
@@ -299,12 +300,13 @@ class BrokerWatch:
         everything = self.relay is not None and self.marker not in topics
         lost = set(self.relay.lost) if self.relay else set()
         if self.relay and not everything:
-            # Against the offsets of the previous look: records acknowledged a second ago at least. The
-            # end offsets Tansu gives right after a produce can lag behind its own produce answers.
+            # Against the offsets of the previous look: records acknowledged a second ago at least; and a
+            # partition that seems to end below one is lost only if a fetch does not find that record.
             settled, self._settled = self._settled, dict(self.relay.positions.last)
             settled = {tp: offset for tp, offset in settled.items() if tp[0] in topics}
             if settled:
-                lost |= self.relay.positions.lost_by_end_offsets(await self._end_offsets(list(settled)), settled)
+                suspects = self.relay.positions.below_end_offsets(await self._end_offsets(list(settled)), settled)
+                lost |= {topic for topic, _ in await self._not_found(suspects)}
         consumer_lost = bool(self.bus.subscribed_topics) and (
             bool(missing & set(self.bus.subscribed_topics)) or (self.marker_seen and self.marker not in topics))
         if consumer_lost and self.bus.lost_since is None:
@@ -389,6 +391,29 @@ class BrokerWatch:
         ends = await asyncio.wait_for(self._probe.end_offsets([TopicPartition(t, p) for t, p in partitions]),
                                       timeout=5)
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+
+    async def _not_found(self, suspects: dict[tuple[str, int], int], timeout: float = 2.0) -> set[tuple[str, int]]:
+        """Of the partitions whose reported end is below our record at `offset`, those where a fetch
+        from that offset finds nothing. Tansu reports the end of a partition as the base offset of its
+        last produce batch + 1 (README, "The embedded broker"), so the report alone proves no loss;
+        the fetch (records, or its high watermark) does."""
+        if not suspects or self._probe is None:
+            return set(suspects)
+        probe, loop = self._probe, asyncio.get_running_loop()
+        wanted = {TopicPartition(topic, partition): offset for (topic, partition), offset in suspects.items()}
+        found: set[TopicPartition] = set()
+        probe.assign(list(wanted))
+        try:
+            for tp, offset in wanted.items():
+                probe.seek(tp, offset)
+            deadline = loop.time() + timeout
+            while len(found) < len(wanted) and loop.time() < deadline:
+                batch = await probe.getmany(*(tp for tp in wanted if tp not in found), timeout_ms=500)
+                found |= {tp for tp, records in batch.items() if any(r.offset >= wanted[tp] for r in records)}
+                found |= {tp for tp in wanted if (probe.highwater(tp) or 0) > wanted[tp]}
+        finally:
+            probe.unsubscribe()
+        return {(tp.topic, tp.partition) for tp in wanted if tp not in found}
 
     async def _drop_probe(self) -> None:
         probe, self._probe = self._probe, None
