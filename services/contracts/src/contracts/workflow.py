@@ -116,6 +116,7 @@ async def send(db: Database, storage: Storage, user: Principal, contract_id: str
     document = None
     if supplementary_terms is not None and supplementary_terms != contract.supplementary_terms:
         contract.supplementary_terms, contract.revision = supplementary_terms, contract.revision + 1
+        contract.updated_at = utcnow()  # the new revision's date (its CreationDate)
         document = await _document(contract)  # rendered outside the transaction (CPU-bound)
     async with db.transaction() as session:
         contract = await party_contract(session, contract_id, user, lock=True)
