@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -93,6 +94,29 @@ def perform_and_pay(purchaser: Api, supplier: Api, order_id: str, amount: str, p
     return paid
 
 
+def check_announcement_and_trust_material(stack, contract: dict) -> None:
+    """Through the gateway without logging in: the 合同公告 (API and console page), with no person's
+    name or phone; the CA certificate, CRL and TSA certificate an outsider verifies the seals with."""
+    with httpx.Client(base_url=stack.url("gateway"), timeout=30) as anonymous:
+        listing = ok(anonymous.get("/api/v1/contracts/announcements", params={"limit": 200}))
+        item = next(i for i in listing["items"] if i["contract_no"] == contract["contract_no"])
+        notice = anonymous.get(f"/api/v1/contracts/announcements/{item['id']}")
+        assert notice.status_code == 200 and notice.json()["supplier_name"] == SUPPLIERS[0].name
+        for person in (PURCHASER_A.contact_phone, SUPPLIERS[0].contact_phone, PURCHASER_A.contact_name,
+                       SUPPLIERS[0].contact_name):
+            assert person not in notice.text
+        page = anonymous.get(f"/announcements/contracts/{item['id']}")
+        assert page.status_code == 200 and contract["contract_no"] in page.text and "合同公告" in page.text
+        assert PURCHASER_A.contact_phone not in page.text
+        assert item["title"] in anonymous.get("/announcements", params={"kind": "contract"}).text
+        ca = anonymous.get("/api/v1/contracts/ca-certificate")
+        crl = anonymous.get("/api/v1/contracts/ca.crl")
+        tsa = anonymous.get("/api/v1/contracts/tsa-certificate")
+        assert ca.status_code == tsa.status_code == crl.status_code == 200
+        assert ca.text.startswith("-----BEGIN CERTIFICATE-----") and tsa.text.startswith("-----BEGIN CERTIFICATE-----")
+        assert crl.headers["content-type"] == "application/pkix-crl" and crl.content[:1] == b"\x30"  # DER
+
+
 def test_direct_selection_with_ca_e_seals_from_result_to_paid(stack, as_user):
     purchaser, supplier = as_user("purchaser-a"), as_user("supplier-1")
     project_id = publish_result(stack, purchaser=PURCHASER_A, supplier=SUPPLIERS[0], method="direct_selection",
@@ -126,6 +150,10 @@ def test_direct_selection_with_ca_e_seals_from_result_to_paid(stack, as_user):
     assert stamped["status_label"] == "采购单位已盖章"
     verification = ok(purchaser.get(f"/api/v1/contracts/{cid}/verification"))
     assert verification["valid"] is True and len(verification["seals"]) == 2
+    check_announcement_and_trust_material(stack, stamped)
+    wait_for(lambda: any(d["name"] == "contract_announcement" and d["marker"] == "已按时完成"
+                         for d in ok(purchaser.get(f"/api/v1/orders/{oid}"))["deadlines"]),
+             what="orders shows the contract announcement published on time")
 
     paid = perform_and_pay(purchaser, supplier, oid, "300000.00", ["100000.00", "200000.00"])
     assert paid["status"] == "paid" and paid["status_label"] == "已支付" and paid["paid_total"] == "300000.00"

@@ -21,6 +21,7 @@ from contracts import pades, pdf
 from contracts.pdf import ContractDocument, Item, Party
 
 SUPPLIER, PURCHASER = "湖南潇湘物业管理有限公司", "湖南省教育厅"
+DRAWN_UP = datetime(2026, 11, 30, 2, 15, 7, tzinfo=timezone.utc)  # 北京时间 10:15:07
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +43,19 @@ def unit(ca, org_id, name):
 
 
 def original() -> bytes:
-    return pdf.render_document(ContractDocument(
+    return pdf.render_document(pdf_document())
+
+
+def pdf_document() -> ContractDocument:
+    return ContractDocument(
         contract_no="HT2026000001", title="政府采购框架协议服务合同", project_no="XM2026000001",
         project_name="办公楼物业管理服务", method_label="直接选定", agreement_no="HNKJ-2026-001",
         agreement_name="湖南省物业管理服务框架协议", filing_no="湘财采备〔2026〕00123",
         purchaser=Party("甲方（采购人）", PURCHASER, "11430000006100011A"),
         supplier=Party("乙方（供应商）", SUPPLIER, "91430100MA4L1A0011"),
         items=(Item("办公楼物业管理", "月", "12", Decimal("25000.00"), Decimal("300000.00")),),
-        amount=Decimal("300000.00"), amount_upper="叁拾万元整", terms="第一条 乙方向甲方提供办公楼物业管理。"))
+        amount=Decimal("300000.00"), amount_upper="叁拾万元整", terms="第一条 乙方向甲方提供办公楼物业管理。",
+        created_at=DRAWN_UP)
 
 
 def seal(document, ca, trust, role, name, cert, key, revoked=()):
@@ -87,6 +93,25 @@ def test_pdfsig_lists_both_signatures(sealed, tmp_path):
     out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
     assert out.count("Signature Validation: Signature is Valid.") == 2
     assert "乙方盖章" in out and "甲方盖章" in out
+
+
+def poppler(tool: str, path, *args: str) -> str:
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} (poppler-utils) is not installed: apt-get install poppler-utils")
+    return subprocess.run([tool, *args, str(path)], capture_output=True, text=True, check=True).stdout
+
+
+def test_every_font_is_embedded_as_a_subset_and_the_creation_date_is_the_documents(sealed, tmp_path):
+    path = tmp_path / "sealed.pdf"
+    path.write_bytes(sealed[0])
+    fonts = [line.split() for line in poppler("pdffonts", path).splitlines()[2:]]
+    assert fonts, "the text is set in some font"
+    # columns from the right: object ID (2), uni, sub, emb
+    assert all(row[-5] == "yes" and row[-4] == "yes" for row in fonts), fonts
+    assert all("+" in row[0] for row in fonts), fonts  # a subset's name: ABCDEF+Font
+    info = dict(line.split(":", 1) for line in poppler("pdfinfo", path, "-isodates").splitlines() if ":" in line)
+    assert info["CreationDate"].strip() == "2026-11-30T02:15:07Z"
+    assert original() == original()  # deterministic: the same document, the same bytes
 
 
 def test_a_changed_byte_breaks_the_signatures(ca, sealed):

@@ -261,8 +261,8 @@ async def test_the_signing_deadline_is_the_contracts_whichever_event_comes_first
     drafted = contract_drafted(order["project_id"], date(2027, 3, 1))
     await w.service.dispatch(drafted, order_events.envelope_for(drafted, 1))
     after = (await w.client.get(f"/api/v1/orders/{order['id']}", headers=w.purchaser_a)).json()
-    assert after["deadlines"][0] == {"name": "contract_signing", "due_on": "2027-03-01", "done_on": None,
-                                     "overdue": False}
+    assert {k: after["deadlines"][0][k] for k in ("name", "label", "due_on", "done_on", "overdue")} == {
+        "name": "contract_signing", "label": "合同签订", "due_on": "2027-03-01", "done_on": None, "overdue": False}
 
     event = order_events.result_confirmed()  # ContractDrafted before the order: the order starts with it
     early = contract_drafted(event.project_id, date(2027, 4, 2))

@@ -5,7 +5,7 @@ supplier_sealed 供应商已盖章 → purchaser_sealed 采购单位已盖章 (i
 to drafted for the supplier to resend."""
 
 from datetime import date
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -84,7 +84,10 @@ class ContractSupplierSealed(ContractsEvent):
 
 
 class ContractStamped(ContractsEvent):
-    """The purchaser sealed (采购单位已盖章) or uploaded the signed paper scan: the contract is in force."""
+    """The purchaser sealed (采购单位已盖章) or uploaded the signed paper scan: the contract is in force.
+    1.1.0 adds the deadlines of the announcement and the filing."""
+
+    version: ClassVar[str] = "1.1.0"
 
     contract_id: str
     contract_no: str
@@ -99,7 +102,36 @@ class ContractStamped(ContractsEvent):
     signed_scan_sha256: str | None = Field(None, description="offline: SHA-256 of the uploaded signed scan")
     signed_at: UtcDateTime
     signed_on_time: bool = Field(True, description="Signed within the deadline after the award")
+    announcement_due_on: date | None = Field(None, description="合同公告 due by the end of this day (北京时间): "
+                                                               "2 working days after signing")
+    filing_due_on: date | None = Field(None, description="合同备案 due by the end of this day (北京时间): "
+                                                         "7 working days after signing (*config*)")
+
+
+class ContractAnnounced(ContractsEvent):
+    """The platform published the contract announcement (合同公告): the contract's key facts, public."""
+
+    contract_id: str
+    contract_no: str = ""
+    project_id: str
+    announcement_id: str
+    title: str = ""
+    due_on: date | None = Field(None, description="The last day it was due (北京时间)")
+    published_on_time: bool = Field(True, description="Published by the end of `due_on` (北京时间)")
+    published_at: UtcDateTime
+
+
+class ContractFiled(ContractsEvent):
+    """The purchaser recorded the contract's filing with the finance department (合同备案)."""
+
+    contract_id: str
+    contract_no: str = ""
+    project_id: str
+    filing_reference: str = Field("", description="The finance department's filing reference (备案号)")
+    due_on: date | None = Field(None, description="The last day the filing was due (北京时间)")
+    filed_on_time: bool = Field(True, description="Filed by the end of `due_on` (北京时间)")
+    filed_at: UtcDateTime = Field(description="When the purchaser recorded the filing (UTC)")
 
 
 EVENTS = [ContractDrafted, ContractSent, ContractReturned, ContractConfirmed, ContractSupplierSealed,
-          ContractStamped]
+          ContractStamped, ContractAnnounced, ContractFiled]

@@ -16,19 +16,23 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts import certificates, domain, verification, workflow
+from contracts import certificates, verification, workflow
 from contracts.ca import CertificateAuthority
 from contracts.domain import CA_MODE_LABELS, ContractStatus
 from contracts.settings import Settings
-from contracts.store import (Contract, ContractFile, SealCertificate, active_certificate, contract_seals, sealed_document,
-                             party_contract, visible_to)
+from contracts.pdf import METHOD_LABELS
+from contracts.store import (Contract, ContractAnnouncement, ContractFile, SealCertificate, active_certificate,
+                             contract_seals, party_contract, sealed_document, visible_to)
 from contracts_schema.types import Money, Quantity, utcnow
+from servicekit.types import SHANGHAI
+from servicekit.deadlines import Deadline, track
+from servicekit.workdays import WorkingCalendar
 from servicekit.app import DB
 from servicekit.auth import CurrentUser, Purchaser, Supplier
 from servicekit.errors import NotFound
 from servicekit.files import JPEG, PDF, PNG, Storage, download_response, read_upload
 from servicekit.queries import page_of
-from servicekit.types import Limit, Offset, ShanghaiTime, paragraphs
+from servicekit.types import Limit, Offset, ShanghaiTime, line, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["contracts 我的合同"])
 Password = Annotated[str, StringConstraints(min_length=6, max_length=128)]
@@ -57,9 +61,14 @@ class SealOut(BaseModel):
 
 
 class DeadlineOut(BaseModel):
-    name: str = "contract_signing"
-    due_on: date
+    name: str = Field("contract_signing", description="contract_signing | contract_announcement | contract_filing")
+    label: str = Field("合同签订", description="合同签订 / 合同公告 / 合同备案")
+    due_on: date = Field(description="The last day (北京时间); working-day deadlines by the Chinese calendar")
+    done_on: date | None = None
     overdue: bool
+    days_left: int | None = Field(None, description="Days left (working days for 公告 and 备案); None once done or late")
+    marker: str = Field("", description="已逾期 / 剩余 N 个工作日 / 今日截止 / 已按时完成 / 逾期完成")
+    provisional: bool = Field(False, description="The year's holidays are not announced yet: counted on weekdays")
 
 
 class ContractSummary(BaseModel):
@@ -78,7 +87,9 @@ class ContractSummary(BaseModel):
     status_label: str
     ca_mode: str | None
     ca_mode_label: str | None
-    deadline: DeadlineOut
+    deadline: DeadlineOut = Field(description="The signing deadline (also first in `deadlines`)")
+    deadlines: list[DeadlineOut] = Field(description="签订; once in force 合同公告 and 合同备案 too")
+    overdue: bool = Field(description="Some deadline is past and its step not done (已逾期)")
     created_at: ShanghaiTime
 
 
@@ -102,11 +113,60 @@ class ContractOut(ContractSummary):
     confirmed_at: ShanghaiTime | None
     supplier_sealed_at: ShanghaiTime | None
     signed_at: ShanghaiTime | None
+    announced_at: ShanghaiTime | None = None
+    announcement_url: str | None = Field(None, description="The public 合同公告 (no login)")
+    filed_at: ShanghaiTime | None = None
+    filing_reference: str | None = None
 
 
 class ContractPage(BaseModel):
     items: list[ContractSummary]
     total: int
+
+
+class AnnouncementSummary(BaseModel):
+    id: str
+    title: str
+    contract_no: str
+    project_no: str
+    project_name: str
+    purchaser_name: str
+    supplier_name: str
+    amount: Money
+    signed_at: ShanghaiTime
+    published_at: ShanghaiTime
+
+
+class AnnouncementOut(AnnouncementSummary):
+    """合同公告: the contract's key facts and the units; no person's name or phone number."""
+
+    kind: str = "contract"
+    contract_id: str
+    method: str
+    method_label: str
+    purchaser_address: str
+    supplier_address: str
+    agreement_no: str
+    agreement_name: str
+    filing_no: str
+    service_name: str
+    unit: str
+    quantity: Quantity
+    unit_price: Money
+    awarded_at: ShanghaiTime
+    due_on: date = Field(description="The last day it was due: 2 working days after signing")
+    published_on_time: bool
+
+
+class AnnouncementPage(BaseModel):
+    items: list[AnnouncementSummary]
+    total: int
+
+
+class FilingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filing_reference: line(100, min_length=2) = Field(description="The finance department's filing reference (备案号)")
 
 
 class SendIn(BaseModel):
@@ -231,23 +291,40 @@ def _file_out(f: ContractFile) -> FileOut:
                    download_url=f"/api/v1/contracts/{f.contract_id}/files/{f.id}")
 
 
-def _summary_fields(c: Contract) -> dict:
+def _deadline_out(d: Deadline) -> DeadlineOut:
+    return DeadlineOut(name=d.name, label=d.label, due_on=d.due_on, done_on=d.done_on, overdue=d.overdue,
+                       days_left=d.days_left, marker=d.marker, provisional=d.provisional)
+
+
+def _deadlines(c: Contract, calendar: WorkingCalendar) -> list[Deadline]:
+    """签订, then (once in force) 合同公告 and 合同备案 (working days), each against what was done when."""
+    now = utcnow()
+    found = [track("contract_signing", c.sign_due_on, c.signed_at, now)]
+    if c.announcement_due_on is not None:
+        found.append(track("contract_announcement", c.announcement_due_on, c.announced_at, now, calendar))
+    if c.filing_due_on is not None:
+        found.append(track("contract_filing", c.filing_due_on, c.filed_at, now, calendar))
+    return found
+
+
+def _summary_fields(c: Contract, calendar: WorkingCalendar) -> dict:
+    deadlines = _deadlines(c, calendar)
     return dict(id=c.id, contract_no=c.contract_no, project_id=c.project_id, project_no=c.project_no,
                 project_name=c.project_name, purchaser_org_id=c.purchaser_org_id, purchaser_name=c.purchaser_name,
                 supplier_id=c.supplier_id, supplier_name=c.supplier_name, filing_no=c.filing_no, amount=c.amount,
                 status=c.status, status_label=ContractStatus(c.status).label, ca_mode=c.ca_mode,
-                ca_mode_label=CA_MODE_LABELS.get(c.ca_mode or ""),
-                deadline=DeadlineOut(due_on=c.sign_due_on, overdue=domain.overdue(c.sign_due_on, c.signed_at,
-                                                                                  utcnow())),
-                created_at=c.created_at)
+                ca_mode_label=CA_MODE_LABELS.get(c.ca_mode or ""), deadline=_deadline_out(deadlines[0]),
+                deadlines=[_deadline_out(d) for d in deadlines],
+                overdue=any(d.overdue and d.done_on is None for d in deadlines), created_at=c.created_at)
 
 
-async def _detail(session: AsyncSession, c: Contract) -> ContractOut:
+async def _detail(session: AsyncSession, c: Contract, calendar: WorkingCalendar) -> ContractOut:
+    notice = (await session.exec(select(ContractAnnouncement).where(ContractAnnouncement.contract_id == c.id))).first()
     files = {f.id: f for f in (await session.exec(select(ContractFile)
                                                   .where(ContractFile.contract_id == c.id))).all()}
     scan = files.get(c.signed_scan_file_id or "")
     return ContractOut(
-        **_summary_fields(c), method=c.method, agreement_no=c.agreement_no, agreement_name=c.agreement_name,
+        **_summary_fields(c, calendar), method=c.method, agreement_no=c.agreement_no, agreement_name=c.agreement_name,
         service_name=c.service_name, unit=c.unit, quantity=c.quantity, unit_price=c.unit_price,
         requirements=c.requirements, supplementary_terms=c.supplementary_terms, return_reason=c.return_reason,
         revision=c.revision, document=_file_out(files[c.document_file_id]),
@@ -255,13 +332,25 @@ async def _detail(session: AsyncSession, c: Contract) -> ContractOut:
         seals=[SealOut(seq=s.seq, role=s.role, org_id=s.org_id, org_name=s.org_name,
                        certificate_serial=s.certificate_serial, sealed_at=s.sealed_at)
                for s in await contract_seals(session, c.id)],
-        sent_at=c.sent_at, confirmed_at=c.confirmed_at, supplier_sealed_at=c.supplier_sealed_at, signed_at=c.signed_at)
+        sent_at=c.sent_at, confirmed_at=c.confirmed_at, supplier_sealed_at=c.supplier_sealed_at, signed_at=c.signed_at,
+        announced_at=c.announced_at, announcement_url=f"/api/v1/contracts/announcements/{notice.id}" if notice else None,
+        filed_at=c.filed_at, filing_reference=c.filing_reference)
 
 
-async def _show(db: DB, contract: Contract) -> ContractOut:
+async def _show(db: DB, request: Request, contract: Contract) -> ContractOut:
     """The contract as it now stands (after a command: what it committed)."""
     async with db.read() as session:
-        return await _detail(session, contract)
+        return await _detail(session, contract, _calendar(request))
+
+
+def _calendar(request: Request) -> WorkingCalendar:
+    return request.app.state.calendar
+
+
+def _announcement_summary(a: ContractAnnouncement) -> dict:
+    return dict(id=a.id, title=a.title, contract_no=a.contract_no, project_no=a.project_no,
+                project_name=a.project_name, purchaser_name=a.purchaser_name, supplier_name=a.supplier_name,
+                amount=a.amount, signed_at=a.signed_at, published_at=a.published_at)
 
 
 def _certificate_out(cert: SealCertificate) -> CertificateOut:
@@ -317,10 +406,38 @@ async def revoke_certificate(body: RevokeIn, user: CurrentUser, db: DB) -> Certi
     return _certificate_out(await certificates.revoke(db, user, body.reason))
 
 
+# ---- 合同公告 (public, no login) -----------------------------------------------------------------------
+
+@router.get("/contracts/announcements", response_model=AnnouncementPage,
+            summary="合同公告: the announcements of signed contracts, newest first (public, no login)")
+async def list_announcements(db: DB, limit: Limit = 20, offset: Offset = 0) -> AnnouncementPage:
+    async with db.read() as session:
+        total, rows = await page_of(session, select(ContractAnnouncement),
+                                    (col(ContractAnnouncement.published_at).desc(), col(ContractAnnouncement.id)),
+                                    offset=offset, limit=limit)
+    return AnnouncementPage(items=[AnnouncementSummary(**_announcement_summary(a)) for a in rows], total=total)
+
+
+@router.get("/contracts/announcements/{announcement_id}", response_model=AnnouncementOut,
+            summary="One 合同公告 (public, no login): the contract's key facts, no person's name or phone")
+async def get_announcement(announcement_id: str, db: DB) -> AnnouncementOut:
+    async with db.read() as session:
+        a = await session.get(ContractAnnouncement, announcement_id)
+    if a is None:
+        raise NotFound(f"合同公告 {announcement_id} 不存在。", code="announcement_not_found")
+    return AnnouncementOut(
+        **_announcement_summary(a), contract_id=a.contract_id, method=a.method,
+        method_label=METHOD_LABELS.get(a.method, a.method), purchaser_address=a.purchaser_address,
+        supplier_address=a.supplier_address, agreement_no=a.agreement_no, agreement_name=a.agreement_name,
+        filing_no=a.filing_no, service_name=a.service_name, unit=a.unit, quantity=a.quantity,
+        unit_price=a.unit_price, awarded_at=a.awarded_at, due_on=a.due_on,
+        published_on_time=a.published_at.astimezone(SHANGHAI).date() <= a.due_on)
+
+
 # ---- contracts -------------------------------------------------------------------------------------
 
 @router.get("/contracts", response_model=ContractPage, summary="我的合同: my unit's contracts, newest first")
-async def list_contracts(user: CurrentUser, db: DB,
+async def list_contracts(user: CurrentUser, db: DB, request: Request,
                          status: Annotated[ContractStatus | None, Query(description="Filter by status code")] = None,
                          limit: Limit = 50,
                          offset: Offset = 0) -> ContractPage:
@@ -333,13 +450,14 @@ async def list_contracts(user: CurrentUser, db: DB,
     async with db.read() as session:
         total, rows = await page_of(session, stmt, (col(Contract.created_at).desc(), col(Contract.id)),
                                     offset=offset, limit=limit)
-    return ContractPage(items=[ContractSummary(**_summary_fields(c)) for c in rows], total=total)
+    calendar = _calendar(request)
+    return ContractPage(items=[ContractSummary(**_summary_fields(c, calendar)) for c in rows], total=total)
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractOut, summary="Open one of my contracts")
-async def get_contract(contract_id: str, user: CurrentUser, db: DB) -> ContractOut:
+async def get_contract(contract_id: str, user: CurrentUser, db: DB, request: Request) -> ContractOut:
     async with db.read() as session:
-        return await _detail(session, await party_contract(session, contract_id, user))
+        return await _detail(session, await party_contract(session, contract_id, user), _calendar(request))
 
 
 @router.get("/contracts/{contract_id}/document", response_class=StreamingResponse,
@@ -373,25 +491,26 @@ async def download_file(contract_id: str, file_id: str, user: CurrentUser, db: D
 async def send_contract(contract_id: str, user: Supplier, db: DB, request: Request,
                         body: SendIn | None = None) -> ContractOut:
     terms = (body or SendIn()).supplementary_terms
-    return await _show(db, await workflow.send(db, _storage(request), user, contract_id, terms))
+    return await _show(db, request, await workflow.send(db, _storage(request), user, contract_id, terms))
 
 
 @router.post("/contracts/{contract_id}/return", response_model=ContractOut,
              summary="退回: the purchaser returns the contract with a reason (→ 待发送, for the supplier to resend)")
-async def return_contract(contract_id: str, body: ReturnIn, user: Purchaser, db: DB) -> ContractOut:
-    return await _show(db, await workflow.return_to_supplier(db, user, contract_id, body.reason))
+async def return_contract(contract_id: str, body: ReturnIn, user: Purchaser, db: DB, request: Request) -> ContractOut:
+    return await _show(db, request, await workflow.return_to_supplier(db, user, contract_id, body.reason))
 
 
 @router.post("/contracts/{contract_id}/confirm", response_model=ContractOut,
              summary="确认合同: the purchaser confirms, choosing ca_mode (→ 已确认)")
-async def confirm_contract(contract_id: str, body: ConfirmIn, user: Purchaser, db: DB) -> ContractOut:
-    return await _show(db, await workflow.confirm(db, user, contract_id, body.ca_mode))
+async def confirm_contract(contract_id: str, body: ConfirmIn, user: Purchaser, db: DB,
+                           request: Request) -> ContractOut:
+    return await _show(db, request, await workflow.confirm(db, user, contract_id, body.ca_mode))
 
 
 @router.post("/contracts/{contract_id}/seal", response_model=ContractOut,
              summary="盖章: seal with my unit's CA e-seal (supplier → 供应商已盖章, then purchaser → 采购单位已盖章)")
 async def seal_contract(contract_id: str, body: SealIn, user: CurrentUser, db: DB, request: Request) -> ContractOut:
-    return await _show(db, await workflow.seal(db, _storage(request), _ca(request), _settings(request), user,
+    return await _show(db, request, await workflow.seal(db, _storage(request), _ca(request), _settings(request), user,
                                                contract_id, body.ca_password, trust=request.app.state.trust))
 
 
@@ -400,7 +519,14 @@ async def seal_contract(contract_id: str, body: SealIn, user: CurrentUser, db: D
 async def upload_signed_scan(contract_id: str, body: Annotated[ScanIn, Form()], user: Purchaser, db: DB,
                              request: Request) -> ContractOut:
     upload = await read_upload(body.file, max_bytes=_settings(request).file_max_bytes, allowed=(PDF, PNG, JPEG))
-    return await _show(db, await workflow.upload_signed_scan(db, _storage(request), user, contract_id, upload))
+    return await _show(db, request, await workflow.upload_signed_scan(db, _storage(request), _settings(request), user,
+                                                                      contract_id, upload))
+
+
+@router.post("/contracts/{contract_id}/filing", response_model=ContractOut,
+             summary="合同备案: the purchaser records the filing with the finance department (within 7 working days)")
+async def record_filing(contract_id: str, body: FilingIn, user: Purchaser, db: DB, request: Request) -> ContractOut:
+    return await _show(db, request, await workflow.record_filing(db, user, contract_id, body.filing_reference))
 
 
 @router.get("/contracts/{contract_id}/verification", response_model=VerificationOut,

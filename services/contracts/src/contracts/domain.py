@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from servicekit.errors import Conflict, Forbidden
 from servicekit.types import SHANGHAI
+from servicekit.workdays import WorkingCalendar
 
 
 class ContractStatus(StrEnum):
@@ -84,6 +85,43 @@ def sign_due_on(awarded_at: datetime, days: int) -> date:
 def overdue(due: date, signed_at: datetime | None, now: datetime) -> bool:
     done = (signed_at or now).astimezone(SHANGHAI).date()
     return done > due
+
+
+# ---- after signing: the contract announcement (合同公告) and the filing (合同备案) -------------------
+# 政府采购法实施条例 第五十条: the purchaser publishes the contract within 2 working days of signing
+# (DESIGN §1); 政府采购法 第四十七条: a copy is filed (备案) with the finance department within 7 working
+# days of signing (DESIGN names no number for the filing: the law's is the default, a setting). The
+# platform publishes the announcement itself when the last seal is made; the filing is the purchaser's.
+
+ANNOUNCE_DAYS = 2
+FILING_DAYS = 7
+
+
+def working_due_on(calendar: WorkingCalendar, signed_at: datetime, days: int) -> date:
+    """The last day (北京时间) of a deadline `days` working days after signing: the day of signing does
+    not count, weekends and holidays do not, an adjusted working Saturday (调休上班) does."""
+    return calendar.add_working_days(signed_at.astimezone(SHANGHAI).date(), days)
+
+
+# What the contract announcement says: the contract's key facts and the units; never a person (the
+# contact's name, a phone number) — those stay in the contract between the parties.
+ANNOUNCED_FIELDS = ("contract_no", "project_no", "project_name", "method", "purchaser_name", "purchaser_address",
+                    "supplier_name", "supplier_address", "agreement_no", "agreement_name", "filing_no",
+                    "service_name", "unit", "quantity", "unit_price", "amount")
+
+
+def check_filing(status: ContractStatus | str, filed_at: datetime | None, *, role: str) -> None:
+    """合同备案 is recorded by the purchaser, once, for a contract in force."""
+    if role != "purchaser":
+        raise Forbidden("只有采购单位可以登记合同备案。", code="wrong_party")
+    if ContractStatus(status) is not ContractStatus.PURCHASER_SEALED:
+        raise Conflict(f"合同当前为{ContractStatus(status).label}，双方盖章生效后才能登记备案。", code="illegal_transition")
+    if filed_at is not None:
+        raise Conflict("本合同已登记备案。", code="already_filed")
+
+
+def announcement_title(project_name: str) -> str:
+    return f"{project_name}合同公告"
 
 
 # ---- money in words (人民币大写) ---------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""The contract document: a real PDF a person opens (reportlab; Chinese in the built-in CID font
-STSong-Light, so no font files are needed), made from the contract row.
+"""The contract document: a real PDF a person opens (reportlab), made from the contract row. The
+Chinese text is set in a TrueType CJK font from a Debian package (AR PL UMing, fonts-arphic-uming;
+seal_art.TRUETYPE_CANDIDATES), embedded as a subset so every reader shows the same glyphs; without one
+installed it falls back to reportlab's CID font STSong-Light (not embedded) and says so in the log.
 
-`render(contract, seals)` is deterministic (reportlab's invariant mode): the same contract gives the
-same bytes. The document both parties seal is rendered without seals; the copy shown after sealing
+`render(contract, seals)` is deterministic (reportlab's invariant mode, with the document's own date as
+CreationDate: when the contract, or its revision, was drawn up): the same contract gives the same bytes. The document both parties seal is rendered without seals; the copy shown after sealing
 adds a seal page naming each seal (unit, certificate serial, time) and the SHA-256 of the sealed
 original."""
 
@@ -10,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
@@ -22,15 +25,31 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from contracts import domain
+from contracts import domain, seal_art
 from contracts.pades import SealBox
 from contracts.store import Contract, Seal
 from servicekit.types import SHANGHAI
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+log = logging.getLogger("contracts.pdf")
+
+
+def _register_font() -> str:
+    """The name of the contract text's font: the TrueType CJK font embedded as a subset, else STSong-Light."""
+    path = seal_art.find_font(None, seal_art.TRUETYPE_CANDIDATES)
+    if path is not None:
+        pdfmetrics.registerFont(TTFont("ContractCJK", str(path), subfontIndex=0))
+        return "ContractCJK"
+    log.warning("no TrueType CJK font installed (apt-get install fonts-arphic-uming): the contract text uses the "
+                "CID font STSong-Light, which is not embedded and looks different in each reader")
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+FONT = _register_font()
 
 _BODY = ParagraphStyle("body", fontName=FONT, fontSize=10.5, leading=16, wordWrap="CJK")
 _SMALL = ParagraphStyle("small", parent=_BODY, fontSize=8.5, leading=12)
@@ -89,6 +108,7 @@ class ContractDocument:
     revision: int = 1
     seals: tuple[SealLine, ...] = field(default_factory=tuple)
     sealed_document_sha256: str = ""
+    created_at: datetime | None = None  # the PDF's CreationDate; None: now
 
 
 # ---- from the contract row ------------------------------------------------------------------------
@@ -102,7 +122,8 @@ def _quantity(value) -> str:
 
 
 def document_of(contract: Contract, seals: list[Seal] | None = None) -> ContractDocument:
-    """What the PDF says, from the contract row (and the seals made so far)."""
+    """What the PDF says, from the contract row (and the seals made so far). Its date is the contract's
+    `updated_at`: the drafting, or the sending that drew up a new revision."""
     amount_upper = domain.rmb_upper(contract.amount)
     values = {
         "contract_no": contract.contract_no, "project_no": contract.project_no, "project_name": contract.project_name,
@@ -131,7 +152,8 @@ def document_of(contract: Contract, seals: list[Seal] | None = None) -> Contract
         amount=contract.amount, amount_upper=amount_upper, terms=domain.fill_template(contract.template, values),
         requirements=contract.requirements, supplementary_terms=contract.supplementary_terms,
         awarded_on=contract.awarded_at.astimezone(SHANGHAI).date().isoformat(), revision=contract.revision,
-        seals=seal_lines, sealed_document_sha256=contract.document_sha256 if seal_lines else "")
+        seals=seal_lines, sealed_document_sha256=contract.document_sha256 if seal_lines else "",
+        created_at=contract.updated_at)
 
 async def render(contract: Contract, seals: list[Seal] | None = None) -> bytes:
     """The contract's PDF, rendered in a worker thread (reportlab is CPU-bound)."""
@@ -155,11 +177,28 @@ def _grid(rows: list[list], widths: list[float], header: bool = False) -> Table:
     return table
 
 
+def _dated_canvas(moment: datetime):
+    """A canvas whose CreationDate/ModDate is `moment` (UTC), the rest invariant (no random ID)."""
+    moment = moment.astimezone(UTC)
+
+    class DatedCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            # the contract's font from the start: no page names Helvetica, which no PDF embeds
+            super().__init__(*args, **{**kwargs, "invariant": 1, "initialFontName": FONT})
+            stamp = self._doc._timeStamp
+            stamp.t = moment.timestamp()
+            stamp.lt = moment.timetuple()
+            stamp.YMDhms = stamp.lt[:6]
+            stamp.dhh = stamp.dmm = 0
+
+    return DatedCanvas
+
+
 def render_document(doc: ContractDocument) -> bytes:
     buffer = io.BytesIO()
     pdf = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=f"{doc.title} {doc.contract_no}", author="湖南省政府采购平台",
-                            subject=doc.project_name, creator="contracts service")
+                            subject=doc.project_name, creator="contracts service", invariant=1)
     story: list = [
         _p(doc.title, _TITLE),
         _p(f"合同编号：{doc.contract_no}　　财政备案号：{doc.filing_no}", _SUBTITLE),
@@ -199,7 +238,7 @@ def render_document(doc: ContractDocument) -> bytes:
     for heading, text in domain.general_terms(doc.terms):
         story += [_p(heading, _HEADING), _p(text)]
     story += [PageBreak(), _p("签署页", _TITLE), _p(f"合同编号：{doc.contract_no}", _SUBTITLE), _SignaturePage(doc)]
-    pdf.build(story)
+    pdf.build(story, canvasmaker=_dated_canvas(doc.created_at or datetime.now(UTC)))
     return buffer.getvalue()
 
 

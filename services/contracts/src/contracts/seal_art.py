@@ -26,8 +26,18 @@ RED = "0.86 0.08 0.10"
 PURPOSE = "合同专用章"
 
 
-def find_font(configured: str | Path | None = None) -> Path | None:
-    for candidate in ([configured] if configured else []) + list(FONT_CANDIDATES):
+# The contract text's font (pdf.py) is embedded in the PDF as a subset, which reportlab can do only for
+# TrueType outlines: Noto CJK is CFF. AR PL UMing (明体, fonts-arphic-uming) first, WenQuanYi Micro Hei
+# (fonts-wqy-microhei) after it; both are TrueType collections whose first face is the Simplified one.
+TRUETYPE_CANDIDATES = (
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+)
+
+
+def find_font(configured: str | Path | None = None, candidates: tuple[str, ...] = FONT_CANDIDATES) -> Path | None:
+    """The configured font file if it exists, else the first of `candidates` installed."""
+    for candidate in ([configured] if configured else []) + list(candidates):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None

@@ -15,6 +15,13 @@ class Settings(ServiceSettings, FileSettings):
     contract_sign_days: int = Field(30, ge=1, le=365, description="The contract is signed within this many days "
                                                                   "of the award (DESIGN §1)")
 
+    contract_announce_working_days: int = Field(2, ge=1, le=30, description="合同公告 within this many working days "
+                                                "of signing (DESIGN §1; 政府采购法实施条例 第五十条)")
+    contract_filing_working_days: int = Field(7, ge=1, le=60, description="合同备案 within this many working days "
+                                              "of signing (政府采购法 第四十七条; DESIGN names no number)")
+    announcement_catch_up_seconds: float = Field(300.0, gt=0, description="How often contracts in force without "
+                                                 "their announcement (signed before it existed) are published")
+
     ca_cert_file: Path | None = Field(None, description="PEM certificate of the platform CA that issues seals")
     ca_key_file: Path | None = Field(None, description="PEM private key of the platform CA")
     ca_key_password: str | None = Field(None, description="Password of CA_KEY_FILE, if it is encrypted")

@@ -64,8 +64,46 @@ class Contract(Table, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     supplier_sealed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    announcement_due_on: date | None = Field(default=None, description="合同公告: the last day, 2 working days "
+                                                                        "after signing")
+    announced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    filing_due_on: date | None = Field(default=None, description="合同备案: the last day, 7 working days after signing")
+    filed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    filing_reference: str | None = Field(default=None, max_length=100, description="The finance department's "
+                                                                                   "filing reference (备案号)")
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ContractAnnouncement(Table, table=True):
+    """合同公告: the public notice of a signed contract — its key facts and the units' names, never a
+    person's name or phone (domain.ANNOUNCED_FIELDS). Copied from the contract when it is published."""
+
+    __tablename__ = "contract_announcements"
+
+    id: str = Field(primary_key=True, max_length=40)
+    contract_id: str = Field(foreign_key="contracts.id", unique=True, max_length=40)
+    title: str = Field(max_length=300)
+    contract_no: str = Field(max_length=40)
+    project_no: str = Field(max_length=60)
+    project_name: str = Field(max_length=200)
+    method: str = Field(max_length=30)
+    purchaser_name: str = Field(max_length=200)
+    purchaser_address: str = Field(default="", max_length=300)
+    supplier_name: str = Field(max_length=200)
+    supplier_address: str = Field(default="", max_length=300)
+    agreement_no: str = Field(max_length=60)
+    agreement_name: str = Field(max_length=200)
+    filing_no: str = Field(max_length=60)
+    service_name: str = Field(max_length=200)
+    unit: str = Field(max_length=20)
+    quantity: Decimal = Field(sa_type=QuantityColumn)
+    unit_price: Decimal = Field(sa_type=MoneyColumn)
+    amount: Decimal = Field(sa_type=MoneyColumn)
+    awarded_at: datetime = Field(sa_type=UTCDateTime)
+    signed_at: datetime = Field(sa_type=UTCDateTime)
+    due_on: date
+    published_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class ContractFile(Table, StoredFileColumns, table=True):

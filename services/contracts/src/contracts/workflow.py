@@ -23,11 +23,12 @@ from contracts import certificates, domain, pades, pdf, signing
 from contracts.ca import CertificateAuthority
 from contracts.domain import ContractStatus
 from contracts.settings import Settings
-from contracts.store import (Contract, ContractFile, Seal, SealCertificate, contract_seals, party_contract,
-                             sealed_document)
+from contracts.store import (Contract, ContractAnnouncement, ContractFile, Seal, SealCertificate, contract_seals,
+                             party_contract, sealed_document)
 from contracts_schema.events.bidding import ResultConfirmed
-from contracts_schema.events.contracts import (CaMode, ContractConfirmed, ContractDrafted, ContractReturned,
-                                               ContractSent, ContractStamped, ContractSupplierSealed)
+from contracts_schema.events.contracts import (CaMode, ContractAnnounced, ContractConfirmed, ContractDrafted,
+                                               ContractFiled, ContractReturned, ContractSent, ContractStamped,
+                                               ContractSupplierSealed)
 from contracts_schema.types import utcnow
 from servicekit.auth import Principal
 from servicekit.db import Database
@@ -37,6 +38,7 @@ from servicekit.logging import bind_context
 from servicekit.numbering import next_number
 from servicekit.outbox import emit
 from servicekit.types import SHANGHAI
+from servicekit.workdays import WorkingCalendar
 
 log = logging.getLogger("contracts.workflow")
 
@@ -114,6 +116,7 @@ async def send(db: Database, storage: Storage, user: Principal, contract_id: str
     document = None
     if supplementary_terms is not None and supplementary_terms != contract.supplementary_terms:
         contract.supplementary_terms, contract.revision = supplementary_terms, contract.revision + 1
+        contract.updated_at = utcnow()  # the new revision's date (its CreationDate)
         document = await _document(contract)  # rendered outside the transaction (CPU-bound)
     async with db.transaction() as session:
         contract = await party_contract(session, contract_id, user, lock=True)
@@ -171,7 +174,77 @@ def _sealed_event(contract: Contract, serial: str | None, now: datetime,
         purchaser_org_id=contract.purchaser_org_id, supplier_id=contract.supplier_id, filing_no=contract.filing_no,
         amount=contract.amount, ca_mode=contract.ca_mode or "ca_seal", certificate_serial=serial,
         document_sha256=contract.document_sha256, signed_scan_sha256=scan_sha, signed_at=now,
-        signed_on_time=not domain.overdue(contract.sign_due_on, now, now))
+        signed_on_time=not domain.overdue(contract.sign_due_on, now, now),
+        announcement_due_on=contract.announcement_due_on, filing_due_on=contract.filing_due_on)
+
+
+def _set_deadlines(contract: Contract, settings: Settings, calendar: WorkingCalendar) -> None:
+    """合同公告 and 合同备案 deadlines, in working days from the signing (domain.working_due_on)."""
+    assert contract.signed_at is not None
+    contract.announcement_due_on = domain.working_due_on(calendar, contract.signed_at,
+                                                         settings.contract_announce_working_days)
+    contract.filing_due_on = domain.working_due_on(calendar, contract.signed_at, settings.contract_filing_working_days)
+
+
+async def publish_announcement(session: AsyncSession, contract: Contract, now: datetime) -> ContractAnnouncement:
+    """合同公告: publishes the signed contract's key facts (domain.ANNOUNCED_FIELDS, no person's name or
+    phone) in the caller's transaction, with ContractAnnounced. The platform does it itself, in the
+    transaction of the last seal (or of the signed scan); `publish_pending` catches up any it missed."""
+    assert contract.signed_at is not None and contract.announcement_due_on is not None
+    notice = ContractAnnouncement(
+        id=f"HG{uuid4().hex[:16]}", contract_id=contract.id, title=domain.announcement_title(contract.project_name),
+        **{name: getattr(contract, name) for name in domain.ANNOUNCED_FIELDS}, awarded_at=contract.awarded_at,
+        signed_at=contract.signed_at, due_on=contract.announcement_due_on, published_at=now)
+    contract.announced_at = now
+    session.add_all([notice, contract])
+    on_time = not domain.overdue(contract.announcement_due_on, now, now)
+    await emit(session, ContractAnnounced(contract_id=contract.id, contract_no=contract.contract_no,
+                                          project_id=contract.project_id, announcement_id=notice.id,
+                                          title=notice.title, due_on=contract.announcement_due_on,
+                                          published_on_time=on_time, published_at=now))
+    log.info("contract announcement published", extra={"announcement_id": notice.id, "on_time": on_time})
+    return notice
+
+
+async def _in_force(session: AsyncSession, contract: Contract, settings: Settings, now: datetime, *,
+                    serial: str | None = None, scan_sha: str | None = None) -> None:
+    """The purchaser's seal (or scan) made the contract in force: its deadlines, ContractStamped, and
+    the announcement published at once."""
+    _set_deadlines(contract, settings, settings.working_calendar())
+    await emit(session, _sealed_event(contract, serial, now, scan_sha))
+    await publish_announcement(session, contract, now)
+
+
+async def publish_pending(db: Database, settings: Settings) -> int:
+    """Publishes the announcement of every contract in force that has none (signed before this
+    existed, say): late ones are published too, and shown late. The number published."""
+    calendar = settings.working_calendar()
+    async with db.transaction() as session:
+        rows = (await session.exec(select(Contract).where(Contract.status == ContractStatus.PURCHASER_SEALED,
+                                                          Contract.announced_at == None)  # noqa: E711
+                                   .with_for_update())).all()
+        now = utcnow()
+        for contract in rows:
+            if contract.announcement_due_on is None:
+                _set_deadlines(contract, settings, calendar)
+            await publish_announcement(session, contract, now)
+    return len(rows)
+
+
+async def record_filing(db: Database, user: Principal, contract_id: str, reference: str) -> Contract:
+    """合同备案: the purchaser records that the contract in force was filed with the finance department."""
+    async with db.transaction() as session:
+        contract = await party_contract(session, contract_id, user, lock=True)
+        domain.check_filing(contract.status, contract.filed_at, role=user.role)
+        now = utcnow()
+        contract.filed_at, contract.filing_reference, contract.updated_at = now, reference, now
+        session.add(contract)
+        due = contract.filing_due_on
+        await emit(session, ContractFiled(contract_id=contract.id, contract_no=contract.contract_no,
+                                          project_id=contract.project_id, filing_reference=reference, due_on=due,
+                                          filed_on_time=due is None or not domain.overdue(due, now, now),
+                                          filed_at=now))
+    return contract
 
 
 async def seal(db: Database, storage: Storage, ca: CertificateAuthority, settings: Settings, user: Principal,
@@ -227,16 +300,17 @@ async def seal(db: Database, storage: Storage, ca: CertificateAuthority, setting
                      by=user.username, now=now)
         current.failed_attempts = 0
         contract.status, contract.updated_at = status, now
+        session.add_all([row, current, contract])
         if user.role == "supplier":
             contract.supplier_sealed_at = now
+            await emit(session, _sealed_event(contract, current.serial, now))
         else:
             contract.signed_at = now
-        session.add_all([row, current, contract])
-        await emit(session, _sealed_event(contract, current.serial, now))
+            await _in_force(session, contract, settings, now, serial=current.serial)
     return contract
 
 
-async def upload_signed_scan(db: Database, storage: Storage, user: Principal, contract_id: str,
+async def upload_signed_scan(db: Database, storage: Storage, settings: Settings, user: Principal, contract_id: str,
                              upload: Upload) -> Contract:
     """线下签订: the purchaser uploads the scan of the signed paper contract (→ 采购单位已盖章, in force)."""
     async with db.transaction() as session:
@@ -246,5 +320,5 @@ async def upload_signed_scan(db: Database, storage: Storage, user: Principal, co
         stored = await _store(session, storage, contract.id, "signed_scan", upload, by=user.username, now=now)
         contract.signed_scan_file_id, contract.signed_at, contract.updated_at = stored.id, now, now
         session.add(contract)
-        await emit(session, _sealed_event(contract, None, now, scan_sha=stored.sha256))
+        await _in_force(session, contract, settings, now, scan_sha=stored.sha256)
     return contract

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import col, select
@@ -25,6 +25,7 @@ from servicekit.auth import CurrentUser, Purchaser, Supplier
 from servicekit.errors import NotFound
 from servicekit.files import Storage, download_response, read_upload
 from servicekit.queries import page_of
+from servicekit.workdays import WorkingCalendar
 from servicekit.types import Instant, Limit, MoneyIn, Offset, ShanghaiTime, line, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["orders 我的订单"])
@@ -36,10 +37,14 @@ Short = line(100, min_length=0)
 # ---- response models -------------------------------------------------------------------------------
 
 class DeadlineOut(BaseModel):
-    name: str
-    due_on: date
+    name: str = Field(description="contract_signing | contract_announcement | contract_filing | payment")
+    label: str = Field("", description="合同签订 / 合同公告 / 合同备案 / 付款")
+    due_on: date = Field(description="The last day (北京时间)")
     done_on: date | None
     overdue: bool
+    days_left: int | None = Field(None, description="What is left (working days for 公告 and 备案)")
+    marker: str = Field("", description="已逾期 / 剩余 N 个工作日 / 今日截止 / 已按时完成 / 逾期完成")
+    provisional: bool = False
 
 
 class FileOut(BaseModel):
@@ -197,10 +202,25 @@ def _file_out(f: StoredFile) -> FileOut:
                    download_url=f"/api/v1/orders/{f.order_id}/files/{f.id}")
 
 
-def _deadlines(order: Order, settings_now: datetime) -> list[DeadlineOut]:
-    found = [domain.deadline("contract_signing", order.contract_due_on, order.contracted_at, settings_now),
-             domain.deadline("payment", order.payment_due_on, order.paid_at, settings_now)]
-    return [DeadlineOut(**d.__dict__) for d in found if d is not None]
+def _deadlines(order: Order, progress: ContractProgress | None, calendar: WorkingCalendar,
+               now: datetime) -> list[DeadlineOut]:
+    """签订, the contract's 公告 and 备案 (working days, as contracts.events tell them), 付款."""
+    announced = progress.announcement_due_on if progress else None
+    filed = progress.filing_due_on if progress else None
+    found = [domain.deadline("contract_signing", order.contract_due_on, order.contracted_at, now),
+             domain.deadline("contract_announcement", announced, progress and progress.announced_at, now, calendar),
+             domain.deadline("contract_filing", filed, progress and progress.filed_at, now, calendar),
+             domain.deadline("payment", order.payment_due_on, order.paid_at, now)]
+    return [DeadlineOut(name=d.name, label=d.label, due_on=d.due_on, done_on=d.done_on, overdue=d.overdue,
+                        days_left=d.days_left, marker=d.marker, provisional=d.provisional)
+            for d in found if d is not None]
+
+
+def _calendar(request: Request) -> WorkingCalendar:
+    return request.app.state.calendar
+
+
+Calendar = Annotated[WorkingCalendar, Depends(_calendar)]
 
 
 def _contract_out(progress: ContractProgress | None) -> ContractOut | None:
@@ -211,8 +231,8 @@ def _contract_out(progress: ContractProgress | None) -> ContractOut | None:
                        ca_mode=progress.ca_mode, stamped_at=progress.stamped_at)
 
 
-def _summary_fields(order: Order, progress: ContractProgress | None) -> dict:
-    deadlines = _deadlines(order, utcnow())
+def _summary_fields(order: Order, progress: ContractProgress | None, calendar: WorkingCalendar) -> dict:
+    deadlines = _deadlines(order, progress, calendar, utcnow())
     return dict(
         id=order.id, order_no=order.order_no, project_id=order.project_id, project_no=order.project_no,
         project_name=order.project_name, method=order.method, purchaser_org_id=order.purchaser_org_id,
@@ -222,7 +242,7 @@ def _summary_fields(order: Order, progress: ContractProgress | None) -> dict:
         overdue=any(d.overdue and d.done_on is None for d in deadlines), created_at=order.created_at)
 
 
-async def _detail(session: AsyncSession, order: Order) -> OrderOut:
+async def _detail(session: AsyncSession, calendar: WorkingCalendar, order: Order) -> OrderOut:
     oid = order.id
     lines = (await session.exec(select(OrderLine).where(OrderLine.order_id == oid).order_by(OrderLine.id))).all()
     files = {f.id: f for f in (await session.exec(select(StoredFile).where(StoredFile.order_id == oid))).all()}
@@ -235,7 +255,7 @@ async def _detail(session: AsyncSession, order: Order) -> OrderOut:
     progress = await session.get(ContractProgress, order.project_id)
     acceptance = files.get(order.acceptance_file_id or "")
     return OrderOut(
-        **_summary_fields(order, progress), purchaser_address=order.purchaser_address,
+        **_summary_fields(order, progress, calendar), purchaser_address=order.purchaser_address,
         purchaser_contact=order.purchaser_contact, purchaser_phone=order.purchaser_phone,
         supplier_address=order.supplier_address, plan_id=order.plan_id, plan_line_id=order.plan_line_id,
         agreement_no=order.agreement_no, agreement_name=order.agreement_name, invoiced_total=order.invoiced_total,
@@ -250,16 +270,16 @@ async def _detail(session: AsyncSession, order: Order) -> OrderOut:
         paid_at=order.paid_at)
 
 
-async def _show(db: DB, order: Order) -> OrderOut:
+async def _show(db: DB, calendar: WorkingCalendar, order: Order) -> OrderOut:
     """The order as it now stands (after a command: what it committed)."""
     async with db.read() as session:
-        return await _detail(session, order)
+        return await _detail(session, calendar, order)
 
 
 # ---- routes ----------------------------------------------------------------------------------------
 
 @router.get("/orders", response_model=OrderPage, summary="我的订单: my unit's orders, newest first")
-async def list_orders(user: CurrentUser, db: DB,
+async def list_orders(user: CurrentUser, db: DB, calendar: Calendar,
                       status: Annotated[OrderStatus | None, Query(description="Filter by status code")] = None,
                       limit: Limit = 50,
                       offset: Offset = 0) -> OrderPage:
@@ -275,31 +295,31 @@ async def list_orders(user: CurrentUser, db: DB,
         progress = {p.project_id: p for p in (await session.exec(
             select(ContractProgress).where(col(ContractProgress.project_id).in_([o.project_id for o in orders]))
         )).all()}
-    return OrderPage(items=[OrderSummary(**_summary_fields(o, progress.get(o.project_id))) for o in orders],
+    return OrderPage(items=[OrderSummary(**_summary_fields(o, progress.get(o.project_id), calendar)) for o in orders],
                      total=total)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, summary="Open one of my orders")
-async def get_order(order_id: str, user: CurrentUser, db: DB) -> OrderOut:
+async def get_order(order_id: str, user: CurrentUser, db: DB, calendar: Calendar) -> OrderOut:
     async with db.read() as session:
-        return await _detail(session, await party_order(session, order_id, user))
+        return await _detail(session, calendar, await party_order(session, order_id, user))
 
 
 @router.post("/orders/{order_id}/logistics", status_code=201, response_model=OrderOut,
              summary="物流信息: the supplier records a shipment or service-delivery entry")
-async def add_logistics(order_id: str, body: LogisticsIn, user: Supplier, db: DB) -> OrderOut:
+async def add_logistics(order_id: str, body: LogisticsIn, user: Supplier, db: DB, calendar: Calendar) -> OrderOut:
     entry = workflow.LogisticsInput(kind=body.kind, description=body.description, carrier=body.carrier,
                                     tracking_no=body.tracking_no, occurred_at=body.occurred_at)
-    return await _show(db, await workflow.add_logistics(db, user, order_id, entry))
+    return await _show(db, calendar, await workflow.add_logistics(db, user, order_id, entry))
 
 
 @router.post("/orders/{order_id}/invoices", status_code=201, response_model=OrderOut,
              summary="开票信息: the supplier records an invoice (number, amount, date, optional file)")
 async def add_invoice(order_id: str, body: Annotated[InvoiceIn, Form()], user: Supplier, db: DB,
-                      request: Request) -> OrderOut:
+                      request: Request, calendar: Calendar) -> OrderOut:
     max_bytes = _settings(request).file_max_bytes
     upload = await read_upload(body.file, max_bytes=max_bytes) if body.file is not None else None
-    return await _show(db, await workflow.add_invoice(db, _storage(request), user, order_id,
+    return await _show(db, calendar, await workflow.add_invoice(db, _storage(request), user, order_id,
                                                       invoice_no=body.invoice_no, amount=body.amount,
                                                       issued_on=body.issued_on, upload=upload))
 
@@ -307,19 +327,19 @@ async def add_invoice(order_id: str, body: Annotated[InvoiceIn, Form()], user: S
 @router.post("/orders/{order_id}/acceptance", status_code=201, response_model=OrderOut,
              summary="验收单: the purchaser uploads the acceptance report (→ 已验收)")
 async def record_acceptance(order_id: str, body: Annotated[AcceptanceIn, Form()], user: Purchaser, db: DB,
-                            request: Request) -> OrderOut:
+                            request: Request, calendar: Calendar) -> OrderOut:
     settings = _settings(request)
     upload = await read_upload(body.file, max_bytes=settings.file_max_bytes)
-    return await _show(db, await workflow.record_acceptance(db, _storage(request), user, order_id, upload,
+    return await _show(db, calendar, await workflow.record_acceptance(db, _storage(request), user, order_id, upload,
                                                             payment_days=settings.payment_days))
 
 
 @router.post("/orders/{order_id}/payments", status_code=201, response_model=OrderOut,
              summary="支付凭证: the purchaser uploads a payment voucher with amount and date (paid in full → 已支付)")
 async def record_payment(order_id: str, body: Annotated[PaymentIn, Form()], user: Purchaser, db: DB,
-                         request: Request) -> OrderOut:
+                         request: Request, calendar: Calendar) -> OrderOut:
     upload = await read_upload(body.file, max_bytes=_settings(request).file_max_bytes)
-    return await _show(db, await workflow.record_payment(db, _storage(request), user, order_id,
+    return await _show(db, calendar, await workflow.record_payment(db, _storage(request), user, order_id,
                                                          amount=body.amount, paid_on=body.paid_on, upload=upload))
 
 

@@ -22,5 +22,6 @@ def build(settings: Settings, *, with_bus: bool = True) -> Service:
                       on_start=[open_storage], title="orders service",
                       description="Orders (订单): logistics, invoices, acceptance, payment")
     service.app.state.storage = storage
+    service.app.state.calendar = settings.working_calendar()  # 合同公告/备案 days left
     service.app.add_middleware(BodySizeLimit, max_bytes=settings.file_max_bytes + MULTIPART_OVERHEAD)
     return service

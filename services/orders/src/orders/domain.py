@@ -6,13 +6,14 @@ never exceed the order amount; invoices never exceed it either."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from servicekit.errors import Conflict, Forbidden, Invalid
+from servicekit.deadlines import Deadline, track
 from servicekit.types import SHANGHAI
+from servicekit.workdays import WorkingCalendar
 
 
 class OrderStatus(StrEnum):
@@ -134,23 +135,10 @@ def due_on(start: datetime, days: int) -> date:
     return start.astimezone(SHANGHAI).date() + timedelta(days=days)
 
 
-@dataclass(frozen=True)
-class Deadline:
-    """A tracked deadline as the platform shows it."""
-
-    name: str
-    due_on: date
-    done_on: date | None
-    overdue: bool
-
-
-def deadline(name: str, due: date | None, done_at: datetime | None, now: datetime) -> Deadline | None:
-    """Overdue: not done and past the day, or done after the day."""
-    if due is None:
-        return None
-    done = done_at.astimezone(SHANGHAI).date() if done_at else None
-    today = now.astimezone(SHANGHAI).date()
-    return Deadline(name=name, due_on=due, done_on=done, overdue=(done or today) > due)
+def deadline(name: str, due: date | None, done_at: datetime | None, now: datetime,
+             calendar: WorkingCalendar | None = None) -> Deadline | None:
+    """Overdue: not done and past the day, or done after the day (servicekit.deadlines); None: no deadline."""
+    return None if due is None else track(name, due, done_at, now, calendar)
 
 
 # Contract events arrive in their own order on contracts.events; keep only the newest per contract

@@ -2,7 +2,8 @@
 layer (workflow.py) in the transaction the inbox opened for the event.
 
 ResultConfirmed creates the order; the contract's events keep its progress, ContractDrafted gives it
-the signing deadline and ContractStamped puts the order in performance (履约中)."""
+the signing deadline and ContractStamped puts the order in performance (履约中) with the deadlines of
+the contract's announcement and filing, which ContractAnnounced and ContractFiled meet."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts_schema.envelope import Envelope
 from contracts_schema.events.bidding import ResultConfirmed
-from contracts_schema.events.contracts import (ContractConfirmed, ContractDrafted, ContractReturned, ContractSent,
-                                               ContractStamped, ContractSupplierSealed)
+from contracts_schema.events.contracts import (ContractAnnounced, ContractConfirmed, ContractDrafted, ContractFiled,
+                                               ContractReturned, ContractSent, ContractStamped, ContractSupplierSealed)
 from orders import workflow
 from orders.settings import Settings
 from servicekit.inbox import EventHandlers
@@ -28,6 +29,8 @@ def build_handlers(settings: Settings) -> EventHandlers:
     handlers.on(ContractConfirmed)(contract_confirmed)
     handlers.on(ContractSupplierSealed)(contract_supplier_sealed)
     handlers.on(ContractStamped)(workflow.contract_in_force)
+    handlers.on(ContractAnnounced)(contract_announced)
+    handlers.on(ContractFiled)(contract_filed)
     return handlers
 
 
@@ -59,3 +62,15 @@ async def contract_supplier_sealed(session: AsyncSession, event: ContractSupplie
     await workflow.record_contract_progress(session, envelope, project_id=event.project_id,
                                             contract_id=event.contract_id, contract_no=event.contract_no,
                                             status="supplier_sealed")
+
+
+async def contract_announced(session: AsyncSession, event: ContractAnnounced, envelope: Envelope) -> None:
+    await workflow.record_contract_progress(session, envelope, project_id=event.project_id,
+                                            contract_id=event.contract_id, contract_no=event.contract_no,
+                                            status="purchaser_sealed", announced_at=event.published_at)
+
+
+async def contract_filed(session: AsyncSession, event: ContractFiled, envelope: Envelope) -> None:
+    await workflow.record_contract_progress(session, envelope, project_id=event.project_id,
+                                            contract_id=event.contract_id, contract_no=event.contract_no,
+                                            status="purchaser_sealed", filed_at=event.filed_at)

@@ -84,6 +84,10 @@ class ContractProgress(Table, table=True):
     last_sequence: int = 0
     sign_due_on: date | None = Field(default=None, description="The signing deadline ContractDrafted carries")
     stamped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    announcement_due_on: date | None = Field(default=None, description="合同公告 deadline (ContractStamped)")
+    announced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    filing_due_on: date | None = Field(default=None, description="合同备案 deadline (ContractStamped)")
+    filed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 

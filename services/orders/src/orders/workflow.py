@@ -91,8 +91,8 @@ async def create_order(session: AsyncSession, event: ResultConfirmed, *, contrac
 
 async def record_contract_progress(session: AsyncSession, envelope: Envelope, *, project_id: str,
                                    contract_id: str, status: str, contract_no: str = "", ca_mode: str | None = None,
-                                   stamped_at: datetime | None = None,
-                                   sign_due_on: date | None = None) -> ContractProgress | None:
+                                   stamped_at: datetime | None = None, sign_due_on: date | None = None,
+                                   **after_signing: date | datetime | None) -> ContractProgress | None:
     """Records the contract's newest status; None when the event is older than what is known.
     Contract events may come before the order exists (another topic): progress is kept per project
     and applied when the order is created."""
@@ -109,6 +109,8 @@ async def record_contract_progress(session: AsyncSession, envelope: Envelope, *,
     progress.ca_mode = ca_mode or progress.ca_mode
     progress.stamped_at = stamped_at or progress.stamped_at
     progress.sign_due_on = sign_due_on or progress.sign_due_on
+    for name, value in after_signing.items():  # announcement_due_on, announced_at, filing_due_on, filed_at
+        setattr(progress, name, value or getattr(progress, name))
     session.add(progress)
     return progress
 
@@ -131,7 +133,8 @@ async def contract_in_force(session: AsyncSession, event: ContractStamped, envel
     """The contract is in force: the order goes to 履约中 (if it exists yet; else when it is created)."""
     await record_contract_progress(session, envelope, project_id=event.project_id, contract_id=event.contract_id,
                                    contract_no=event.contract_no, status="purchaser_sealed", ca_mode=event.ca_mode,
-                                   stamped_at=event.signed_at)
+                                   stamped_at=event.signed_at, announcement_due_on=event.announcement_due_on,
+                                   filing_due_on=event.filing_due_on)
     order = await project_order(session, event.project_id, lock=True)
     if order is None:
         log.info("contract in force before its order arrived; the order will start in performance")
