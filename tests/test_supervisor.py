@@ -5,80 +5,33 @@ ports, SQLite under the test's folder, driven as an operator would.
 - `devstack restart NAME` restarts exactly that one; `devstack status` lists every process;
 - issue 11, report 1: orders killed right after 确认成交结果 is restarted by the supervisor and the
   project gets exactly one order (the broker keeps running);
+- `devstack restart broker`: the memory broker comes back empty, the outbox replay refills it, an award
+  confirmed right before gets its one order;
 - `devstack stop` stops every process and `devstack up` exits."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from uuid import uuid4
 
 import httpx
 import pytest
 
 from devstack import supervisor
-from devstack.broker import free_port
-from devstack.stack import ALL
 from devstack.walkthrough import MarketSpec, Platform, await_read_model, new_plan, open_market
 from platform_client import find, ok, project_in, wait_for
+from supervised import PROCESSES, Supervised, supervised
 
 pytestmark = pytest.mark.stack
-
-PROCESSES = ("broker", *(spec.name for spec in ALL))
-
-
-@dataclass
-class Supervised:
-    process: subprocess.Popen[bytes]
-    var: Path
-    log: Path
-    ports: dict[str, int]
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
-
-    def pids(self) -> dict[str, int | None]:
-        return {row["name"]: row["pid"] for row in supervisor.status(self.var)}
-
-    def ready(self, name: str) -> bool:
-        try:
-            return httpx.get(f"{self.url(name)}/readyz", timeout=1.0).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def devstack(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "devstack.cli", *args, "--var", str(self.var)],
-                              capture_output=True, text=True, timeout=60)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]:
-    folder = tmp_path_factory.mktemp("supervised")
-    ports = {name: free_port() for name in PROCESSES}
-    env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
-    env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
-    log = folder / "devstack-up.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "devstack.cli", "up", "--var", str(folder / "var")],
-                                   env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    running = Supervised(process, folder / "var", log, ports)
-    try:
-        wait_for(lambda: "Ctrl-C stops everything." in running.output() or process.poll() is not None,
-                 timeout=150, what="the banner")
-        assert process.poll() is None, running.output()[-4000:]
+    with supervised(tmp_path_factory.mktemp("supervised")) as running:
         yield running
-    finally:
-        if process.poll() is None:  # a failed test left it running
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +93,9 @@ def test_restart_restarts_the_one_named(platform):
     assert unknown.returncode == 1 and "nosuch" in unknown.stderr
 
 
-def test_orders_killed_right_after_the_award_still_makes_exactly_one_order(platform, as_user):
-    """Issue 11, report 1, with the supervisor bringing orders back (the broker is not restarted)."""
+def quoted_direct_selection(as_user: Platform) -> tuple[httpx.Client, httpx.Client, str, dict]:
+    """A direct selection of its own (agreement, plan, project) quoted by supplier-3: purchaser, supplier,
+    project id, quote."""
     tag = uuid4().hex[:6].upper()
     spec = MarketSpec(
         agreement_no=f"HNKJ-SV-{tag}", name=f"会议服务框架协议（监督测试 {tag}）", category_code="C08",
@@ -160,6 +114,16 @@ def test_orders_killed_right_after_the_award_still_makes_exactly_one_order(platf
     pid = ok(published, 201)["id"]
     wait_for(lambda: project_in(purchaser, pid, "quoting"), what="plans reserved, quoting opened")
     quote = ok(supplier.post(f"/api/v1/projects/{pid}/quotes", json={"amount": "35000.00"}), 201)
+    return purchaser, supplier, pid, quote
+
+
+def orders_of(purchaser: httpx.Client, pid: str) -> list[dict]:
+    return [o for o in ok(purchaser.get("/api/v1/orders", params={"limit": 200}))["items"] if o["project_id"] == pid]
+
+
+def test_orders_killed_right_after_the_award_still_makes_exactly_one_order(platform, as_user):
+    """Issue 11, report 1, with the supervisor bringing orders back (the broker is not restarted)."""
+    purchaser, supplier, pid, quote = quoted_direct_selection(as_user)
     orders_pid = platform.pids()["orders"]
     ok(purchaser.post(f"/api/v1/projects/{pid}/confirm-result", json={"quote_id": quote["id"]}))
     os.kill(orders_pid, signal.SIGKILL)
@@ -170,8 +134,35 @@ def test_orders_killed_right_after_the_award_still_makes_exactly_one_order(platf
     assert order["amount"] == "35000.00"
     wait_for(lambda: find(supplier, "/api/v1/contracts", pid), what="the contract of the award")
     # a redelivered ResultConfirmed (orders died before committing its offset) changed nothing
-    orders = [o for o in ok(purchaser.get("/api/v1/orders", params={"limit": 200}))["items"] if o["project_id"] == pid]
-    assert len(orders) == 1, orders
+    assert len(orders_of(purchaser, pid)) == 1
+
+
+def test_restart_broker_comes_back_empty_and_the_outboxes_refill_it(platform, as_user):
+    """`devstack restart broker`: the memory broker starts again with nothing in it; every service sees the
+    loss, publishes its retained outbox again, and the flow goes on — an award confirmed right before the
+    restart gets its one order; the projects before it keep theirs, once."""
+    purchaser, supplier, pid, quote = quoted_direct_selection(as_user)
+    before = platform.pids()
+    output_before = len(platform.output())
+    ok(purchaser.post(f"/api/v1/projects/{pid}/confirm-result", json={"quote_id": quote["id"]}))
+    done = platform.devstack("restart", "broker")
+    assert done.returncode == 0 and "broker restarted" in done.stdout, done.stderr
+    after = platform.pids()
+    assert after["broker"] not in (None, before["broker"])
+    assert {n: p for n, p in after.items() if n != "broker"} == {n: p for n, p in before.items() if n != "broker"}
+
+    wait_for(platform.all_ready, timeout=90, what="every service ready on the new broker")
+    order = wait_for(lambda: find(purchaser, "/api/v1/orders", pid), timeout=90, what="the order of the award")
+    assert order["amount"] == "35000.00"
+    wait_for(lambda: find(supplier, "/api/v1/contracts", pid), timeout=60, what="the contract of the award")
+    said = platform.output()[output_before:]
+    for name in ("plans", "catalog", "bidding", "contracts", "orders"):
+        assert re.search(rf"{name} +\| .*the broker lost what it had", said), name
+    assert re.search(r"bidding +\| .*broker rebuilt in [0-9.]+ s: [1-9][0-9]* outbox row\(s\) published again", said)
+    # the replay reached orders again (it consumes from the earliest record) and changed nothing
+    assert len(orders_of(purchaser, pid)) == 1
+    assert all(len(orders_of(purchaser, o["project_id"])) == 1
+               for o in ok(purchaser.get("/api/v1/orders", params={"limit": 200}))["items"])
 
 
 def test_stop_stops_every_process(platform):
