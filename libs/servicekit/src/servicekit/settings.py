@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(5, ge=1, description="Tries before an event goes to the dead-letter topic")
     consumer_backoff: float = Field(0.2, gt=0, description="First retry delay, doubled each try, capped at 5 s")
 
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None, description="OTLP/HTTP collector (http://collector:4318): spans are exported there; unset: no tracing")
+
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
