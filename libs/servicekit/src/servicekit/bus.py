@@ -423,9 +423,12 @@ class KafkaFigures:
             ends = await probe.end_offsets(partitions) if partitions else {}
             beginnings = await probe.beginning_offsets(partitions) if partitions else {}
             committed: dict[TopicPartition, Any] = {}
-            if self.bus.subscribed_topics:
+            group_partitions = [tp for tp in partitions if tp.topic != dlq]
+            if group_partitions:
+                # Name the partitions: asked for "all of the group's" the embedded broker answers a
+                # frame the client cannot read (and the connection is dropped).
                 admin = await self._admin_client()
-                committed = await admin.list_consumer_group_offsets(self.bus.service)
+                committed = await admin.list_consumer_group_offsets(self.bus.service, partitions=group_partitions)
         except BaseException:
             await self.close()
             raise
