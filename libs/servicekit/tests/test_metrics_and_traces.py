@@ -211,3 +211,18 @@ async def test_a_request_its_event_and_the_event_handling_are_spans_of_one_trace
     assert process.parent.span_id == send.context.span_id
     assert {s.context.trace_id for s in (server, send, process)} == {server.context.trace_id}
     await service.db.dispose()
+
+
+async def test_request_latencies_fall_in_cumulative_buckets_as_prometheus_defines_them():
+    metrics = Metrics("kit", process_collectors=False)
+    for seconds, status in ((0.003, 200), (0.005, 200), (0.5, 404), (20.0, 200)):
+        metrics.observe_request("/x", "GET", status, seconds)
+    metrics.observe_request("/x", "BREW", 200, 0.001)  # an unknown method is one series, not one per verb
+    text = (await metrics.render()).decode()
+    assert value(text, "http_request_duration_seconds_bucket", route="/x", method="GET", le="0.005") == 2
+    assert value(text, "http_request_duration_seconds_bucket", route="/x", method="GET", le="0.5") == 3
+    assert value(text, "http_request_duration_seconds_bucket", route="/x", method="GET", le="+Inf") == 4
+    assert value(text, "http_request_duration_seconds_count", route="/x", method="GET") == 4
+    assert value(text, "http_request_duration_seconds_sum", route="/x", method="GET") == 20.508
+    assert value(text, "http_requests_total", route="/x", method="GET", status="200") == 3
+    assert value(text, "http_requests_total", route="/x", method="other", status="200") == 1
