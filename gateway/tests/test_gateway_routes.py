@@ -11,7 +11,7 @@ from gateway.routes import service_for
     ("/api/v1/announcements", "bidding"), ("/api/v1/orders/O1/payments", "orders"),
     ("/api/v1/auth/token", None), ("/api/v1/me", None), ("/api/v1/unknown", None), ("/api", None),
     ("/docs", None), ("/redoc", None), ("/openapi.json", None), ("/.well-known/jwks.json", None),
-    ("/api-docs-assets/swagger-ui.css", None), ("/healthz", None), ("/readyz", None),
+    ("/api-docs-assets/swagger-ui.css", None), ("/healthz", None), ("/readyz", None), ("/metrics", None),
     ("/", "web"), ("/login", "web"), ("/plans/new", "web"), ("/static/console.css", "web"),
     ("/announcements", "web"), ("/api-not-really", "web"),
 ])

@@ -2,11 +2,12 @@
 
 What the server runs, outermost first:
   RequestIdGuard            a caller's X-Request-ID is kept only if well-formed
-  RequestContextMiddleware  (servicekit) request id + trace context on the request and every log line
+  RequestContextMiddleware  (servicekit) request id + trace context on the request and every log line;
+                            request metrics (routes.route_label) and, when tracing is on, the server span
   EdgeMiddleware            bearer token verified, per-user rate limit, one access-log line, JSON 500
   ProxyMiddleware           paths of a service stream to it (502/504/413 as JSON)
   FastAPI                   the gateway's own routes: /api/v1/auth/token, /api/v1/me,
-                            /.well-known/jwks.json, /docs and /openapi.json (merged), health
+                            /.well-known/jwks.json, /docs and /openapi.json (merged), health, /metrics
 
 These layers wrap the FastAPI app from outside, so a passed-through request never enters the framework:
 measured, FastAPI's own per-request layers (error wrapper, telemetry, body limit) cost the pass-through
@@ -26,7 +27,7 @@ from gateway.identity import TokenIssuer
 from gateway.openapi import MergedOpenAPI, install_offline_docs
 from gateway.proxy import ProxyMiddleware
 from gateway.ratelimit import make_limiter
-from gateway.routes import CONSOLE, SERVICES
+from gateway.routes import CONSOLE, SERVICES, route_label
 from gateway.settings import Settings
 from gateway.upstream import make_client
 from servicekit.app import Service
@@ -84,7 +85,8 @@ def build(settings: Settings) -> Service:
         user_limit=Limit(settings.rate_limit_per_second, settings.rate_limit_burst),
         anonymous_limit=Limit(settings.rate_limit_anonymous_per_second, settings.rate_limit_anonymous_burst),
         access_log=settings.access_log)
-    service.app = GatewayApp(RequestIdGuard(RequestContextMiddleware(edge)), app)  # type: ignore[assignment]
+    service.app = GatewayApp(RequestIdGuard(RequestContextMiddleware(edge, metrics=service.metrics,
+                                                                      route_of=route_label)), app)  # type: ignore[assignment]
     return service
 
 

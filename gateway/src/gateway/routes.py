@@ -1,8 +1,11 @@
 """Which service answers which path (DESIGN §5, §5a). Paths are passed through as they are: every service
 serves its routes under /api/v1 itself, and the console (`web`) serves every other page.
 
-The gateway answers its own paths itself (log in, who am I, the key set, the API documents, health);
-any other path outside /api is the console's."""
+The gateway answers its own paths itself (log in, who am I, the key set, the API documents, health,
+its own /metrics); any other path outside /api is the console's. No service's /metrics is reachable
+through the gateway: services serve theirs at /metrics, outside the /api/v1 prefixes passed to them."""
+
+from servicekit.metrics import UNMATCHED, route_template
 
 ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/plans", "plans"),
@@ -16,7 +19,8 @@ SERVICES = ("plans", "catalog", "bidding", "contracts", "orders")
 CONSOLE = "web"
 
 # The gateway's own paths: never passed to the console.
-OWN_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/healthz", "/readyz"})
+OWN_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/healthz", "/readyz",
+                       "/metrics"})
 OWN_PREFIXES = ("/api/", "/.well-known/", "/api-docs-assets/")
 
 
@@ -27,3 +31,16 @@ def service_for(path: str) -> str | None:
     if path in OWN_PATHS or path.startswith(OWN_PREFIXES) or path == "/api":
         return None
     return CONSOLE
+
+
+def route_label(scope: dict) -> str:
+    """The route of a request in the gateway's metrics: its own routes by template, a passed-through
+    request by the prefix of the service it went to (`/api/v1/plans/*`; the service's own metrics have
+    its templates), every console page as `/*`."""
+    if scope.get("route") is not None:
+        return route_template(scope)
+    path = scope["path"]
+    for prefix, _ in ROUTES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return prefix + "/*"
+    return "/*" if service_for(path) == CONSOLE else UNMATCHED

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import func, select
 
 from contracts_schema.envelope import Envelope, encode_headers
@@ -133,6 +134,33 @@ async def test_poison_event_is_parked_and_the_next_event_still_flows(world, kafk
     assert "does not match its schema" in parked[garbage.plan_id]["x-dlq-error"]
     assert parked[poison.plan_id]["ce_type"] == PlanCreated.ce_type()
     assert await effects(beta, poison.plan_id) == 0
+
+
+async def test_metrics_show_the_dead_letter_topic_the_lag_and_what_flowed(world, kafka_bootstrap):
+    """After the poison test: two records parked; once the consumer has committed, no lag (and never a
+    negative one, whatever end offset the embedded broker reports)."""
+    alpha, beta, _ = world
+    event = plan_created()
+    async with alpha.db.transaction() as session:
+        await emit(session, event)
+    await eventually(lambda: effects(beta, event.plan_id))
+
+    async def figures() -> dict | None:
+        text = (await beta.metrics.render()).decode()
+        found = {(s.name, s.labels.get("topic"), s.labels.get("partition"), s.labels.get("outcome")): s.value
+                 for family in text_string_to_metric_families(text) for s in family.samples}
+        lag = [v for (name, topic, _, _), v in found.items() if name == "consumer_lag" and topic == PLANS]
+        return found if len(lag) == beta.settings.kafka_partitions and not any(lag) else None
+
+    found = await eventually(figures)
+    assert found[("dlq_size", dead_letter_topic(beta.name), None, None)] >= 2
+    assert found[("events_consumed_total", None, None, "dead_lettered")] >= 2
+    assert found[("events_consumed_total", None, None, "handled")] >= 2
+    assert all(v >= 0 for (name, *_), v in found.items() if name == "consumer_lag")
+    published = {(s.name, s.labels.get("topic")): s.value for family in text_string_to_metric_families(
+        (await alpha.metrics.render()).decode()) for s in family.samples}
+    assert published[("events_published_total", PLANS)] >= 2 and published[("outbox_waiting", None)] == 0
+    assert ("metrics_refresh_errors_total", "broker") not in published  # the broker figures were read
 
 
 async def test_consumer_restart_resumes_after_its_last_commit(world, kafka_bootstrap):

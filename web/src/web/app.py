@@ -19,7 +19,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
+from servicekit import tracing
 from servicekit.http import RequestContextMiddleware
+from servicekit.metrics import Metrics, metrics_router
 from servicekit.logging import bind_context
 from web.gateway import ApiError, Gateway, SessionExpired
 from web.pages import ROUTERS
@@ -85,8 +87,13 @@ def build(settings: Settings) -> FastAPI:
             yield
         finally:
             await app.state.gateway.close()
+            tracing.shutdown()
 
     app = FastAPI(title="框架协议采购平台 控制台", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    metrics = Metrics("web")
+    app.state.metrics = metrics
+    app.include_router(metrics_router(metrics))  # scraped on the internal network; the gateway serves its own
+    tracing.configure("web", endpoint=settings.otel_exporter_otlp_endpoint)
     from web.session import Csrf
 
     app.state.settings = settings
@@ -144,6 +151,6 @@ def build(settings: Settings) -> FastAPI:
                       message=str(exc.detail))
 
     app.add_middleware(ClientAddress)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.add_middleware(SecurityHeaders)
     return app

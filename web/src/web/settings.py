@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     cookie_secure: Literal["auto", "always", "never"] = Field(
         "auto", description="Secure cookies: auto = when the page was asked for over HTTPS (X-Forwarded-Proto)")
     forwarded_allow_ips: str = Field("127.0.0.1", description="The gateway's address: its X-Forwarded-For is trusted")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None, description="OTLP/HTTP collector (http://collector:4318): spans are exported there; unset: no tracing")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 

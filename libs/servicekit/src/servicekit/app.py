@@ -21,11 +21,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from contracts_schema.envelope import Envelope
 from contracts_schema.events import Event
 from servicekit.auth import TokenVerifier
-from servicekit.bus import BrokerWatch, KafkaBus
+from servicekit import tracing
+from servicekit.bus import BrokerWatch, KafkaBus, KafkaFigures
 from servicekit.db import Database
 from servicekit.http import RequestContextMiddleware, health_router, install_error_handlers
 from servicekit.inbox import Dispatcher, EventHandlers, Outcome
-from servicekit.outbox import OutboxRelay
+from servicekit.metrics import Metrics, metrics_router
+from servicekit.outbox import OutboxMessage, OutboxRelay
 from servicekit.settings import ServiceSettings
 from servicekit.tasks import periodic
 
@@ -50,6 +52,8 @@ class Service:
         self.on_start = list(on_start)
         self.on_stop = list(on_stop)
         self.db = Database(settings.database_url, metadata=metadata, service=name)
+        self.metrics = Metrics(name)
+        self.tracing = tracing.configure(name, endpoint=settings.otel_exporter_otlp_endpoint)
         self.bus: KafkaBus | None = None
         self.relay: OutboxRelay | None = None
         if with_bus:
@@ -58,15 +62,20 @@ class Service:
                                 fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
             self.relay = OutboxRelay(self.db, metadata, self.bus.publish, poll_interval=settings.outbox_poll_interval,
                                      batch_size=settings.outbox_batch_size, lock_name=f"{name}.outbox",
-                                     retention=timedelta(days=settings.outbox_retention_days))
+                                     retention=timedelta(days=settings.outbox_retention_days),
+                                     on_published=self._count_published)
         self.dispatcher = Dispatcher(name, self.db, self.handlers,
                                      dead_letter=self.bus.dead_letter if self.bus else None,
-                                     max_attempts=settings.consumer_max_attempts, backoff=settings.consumer_backoff)
+                                     max_attempts=settings.consumer_max_attempts, backoff=settings.consumer_backoff,
+                                     metrics=self.metrics)
         if self.bus and self.handlers:
             self.bus.subscribe(self.dispatcher, self.handlers.topics())
         self.watch: BrokerWatch | None = None
         if self.bus:
             self.watch = BrokerWatch(self.bus, self.relay if settings.outbox_relay_enabled else None, self.produces)
+            self.figures = KafkaFigures(self.bus)
+            self.metrics.refreshers["outbox"] = self._outbox_figures
+            self.metrics.refreshers["broker"] = self._broker_figures
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = False
 
@@ -75,9 +84,10 @@ class Service:
         self.app.state.service = self
         self.app.state.verifier = TokenVerifier(settings.public_key_pem(), issuer=settings.jwt_issuer,
                                                 audience=settings.jwt_audience)
-        self.app.add_middleware(RequestContextMiddleware)
+        self.app.add_middleware(RequestContextMiddleware, metrics=self.metrics)
         install_error_handlers(self.app)
         self.app.include_router(health_router(self))
+        self.app.include_router(metrics_router(self.metrics))
         for router in routers:
             self.app.include_router(router)
 
@@ -115,8 +125,11 @@ class Service:
         for hook in self.on_stop:
             await hook(self)
         if self.bus:
+            await self.figures.close()
             await self.bus.close()
         await self.db.dispose()
+        if self.tracing:
+            tracing.shutdown()
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         async def guarded() -> None:
@@ -128,6 +141,24 @@ class Service:
                 log.exception("%s stopped with an error", name)
                 raise
         self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    def _count_published(self, messages: list[OutboxMessage]) -> None:
+        for message in messages:
+            self.metrics.events_published.labels(message.topic).inc()
+
+    async def _outbox_figures(self) -> None:
+        assert self.relay is not None
+        waiting, oldest = await self.relay.waiting()
+        self.metrics.outbox_waiting.set(waiting)
+        self.metrics.outbox_oldest_age.set(oldest)
+
+    async def _broker_figures(self) -> None:
+        sizes, lag = await self.figures.read()
+        for topic, size in sizes.items():
+            self.metrics.dlq_size.labels(topic).set(size)
+        self.metrics.consumer_lag.clear()
+        for (topic, partition), behind in lag.items():
+            self.metrics.consumer_lag.labels(topic, str(partition)).set(behind)
 
     async def readiness(self) -> dict[str, str | None]:
         """Every check of /readyz: None when it passes, else what is wrong, in Chinese."""

@@ -424,6 +424,71 @@ class BrokerWatch:
                 pass
 
 
+class KafkaFigures:
+    """What /metrics shows of the broker, read when it is scraped (never on the hot path): records on
+    the service's dead-letter topic (end - beginning offsets) and its consumer group's lag per
+    partition (end offset - committed offset, from the group's committed offsets: the whole group's,
+    whichever replica reads the partition). Its own clients, dropped after an error, made again at the
+    next scrape."""
+
+    def __init__(self, bus: KafkaBus) -> None:
+        self.bus = bus
+        self._probe: AIOKafkaConsumer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def read(self) -> tuple[dict[str, int], dict[tuple[str, int], int]]:
+        from servicekit.metrics import consumer_lag
+
+        dlq = dead_letter_topic(self.bus.service)
+        try:
+            probe = await self._probe_client()
+            known = await probe.topics()
+            topics = [t for t in (dlq, *self.bus.subscribed_topics) if t in known]
+            partitions = [TopicPartition(t, p) for t in topics for p in sorted(probe.partitions_for_topic(t) or ())]
+            ends = await probe.end_offsets(partitions) if partitions else {}
+            beginnings = await probe.beginning_offsets(partitions) if partitions else {}
+            committed: dict[TopicPartition, Any] = {}
+            group_partitions = [tp for tp in partitions if tp.topic != dlq]
+            if group_partitions:
+                # Name the partitions: asked for "all of the group's" the embedded broker answers a
+                # frame the client cannot read (and the connection is dropped).
+                admin = await self._admin_client()
+                committed = await admin.list_consumer_group_offsets(self.bus.service, partitions=group_partitions)
+        except BaseException:
+            await self.close()
+            raise
+        sizes = {dlq: sum(max(0, ends[tp] - beginnings.get(tp, 0)) for tp in partitions if tp.topic == dlq)}
+        lag = {(tp.topic, tp.partition): consumer_lag(ends[tp], getattr(committed.get(tp), "offset", None),
+                                                      beginnings.get(tp, 0))
+               for tp in partitions if tp.topic != dlq}
+        return sizes, lag
+
+    async def _probe_client(self) -> AIOKafkaConsumer:
+        if self._probe is None:
+            probe = AIOKafkaConsumer(bootstrap_servers=self.bus.bootstrap, group_id=None, enable_auto_commit=False,
+                                     request_timeout_ms=3000, client_id=f"{self.bus.service}-metrics")
+            self._probe = probe  # closed by close() even when it does not start
+            await probe.start()
+        return self._probe
+
+    async def _admin_client(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bus.bootstrap, request_timeout_ms=3000,
+                                        client_id=f"{self.bus.service}-metrics")
+            self._admin = admin
+            await admin.start()
+        return self._admin
+
+    async def close(self) -> None:
+        probe, admin, self._probe, self._admin = self._probe, self._admin, None, None
+        for client in (probe, admin):
+            if client is not None:
+                try:
+                    await asyncio.wait_for(client.close() if client is admin else client.stop(), timeout=5)
+                except Exception:  # noqa: BLE001 — closing a client of a broker that went away
+                    pass
+
+
 async def _raw_body(message: Any) -> bytes:
     """No decoding by FastStream: a body that is not JSON must reach the Dispatcher (which parks it),
     not fail before it and be redelivered forever."""

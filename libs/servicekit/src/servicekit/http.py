@@ -1,10 +1,12 @@
 """HTTP plumbing: the JSON rendering of every error, request ids and trace context on every request
-and log line, health endpoints."""
+and log line (with its metrics and, when tracing is on, its server span), health endpoints."""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -14,7 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts_schema.envelope import new_traceparent, trace_id_of
 from servicekit.errors import APIError, error_body, validation_details, validation_message
+from servicekit import tracing
 from servicekit.logging import _context
+from servicekit.metrics import Metrics, route_template
 
 log = logging.getLogger("servicekit.http")
 
@@ -60,10 +64,17 @@ if TYPE_CHECKING:
 
 class RequestContextMiddleware:
     """Pure ASGI (no per-request task): takes X-Request-ID and traceparent from the caller (the gateway
-    sets both) or makes them, binds them to the log context, and returns X-Request-ID."""
+    sets both) or makes them, binds them to the log context, and returns X-Request-ID. With `metrics`,
+    counts and times every request by route template (`route_of(scope)` after the app answered; the
+    gateway names its pass-through by service prefix); with tracing on (servicekit.tracing), the
+    request is a server span, child of the caller's traceparent, and the span's own traceparent is
+    what the request's events and calls carry."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, metrics: Metrics | None = None,
+                 route_of: Callable[[dict], str] = route_template) -> None:
         self.app = app
+        self.metrics = metrics
+        self.route_of = route_of
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -71,12 +82,22 @@ class RequestContextMiddleware:
             return
         headers = dict(scope.get("headers") or ())
         request_id = (headers.get(b"x-request-id") or b"").decode() or uuid.uuid4().hex
-        traceparent = (headers.get(b"traceparent") or b"").decode() or new_traceparent()
+        traceparent = (headers.get(b"traceparent") or b"").decode() or None
+        span = None
+        if tracing.enabled():
+            span = tracing.start(scope["method"], tracing.SERVER, traceparent,
+                                 {"http.request.method": scope["method"], "url.path": scope["path"]})
+            traceparent = tracing.traceparent_of(span)
+        traceparent = traceparent or new_traceparent()
         token = _context.set({"request_id": request_id, "traceparent": traceparent,
                               "trace_id": trace_id_of(traceparent)})
+        started = time.perf_counter()
+        status = 0
 
         async def send_with_id(message: dict) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
@@ -84,6 +105,15 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             _context.reset(token)
+            if self.metrics is not None or span is not None:
+                route = self.route_of(scope)
+                if self.metrics is not None:
+                    self.metrics.observe_request(route, scope["method"], status or 500,
+                                                 time.perf_counter() - started)
+                if span is not None:
+                    span.update_name(f"{scope['method']} {route}")
+                    tracing.finish(span, error=f"HTTP {status}" if not status or status >= 500 else None,
+                                   attributes={"http.route": route, "http.response.status_code": status or 500})
 
 
 def health_router(service: Service) -> APIRouter:

@@ -20,7 +20,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts_schema.envelope import Envelope, EnvelopeError, decode_headers
 from contracts_schema.events import Event
 from contracts_schema.types import utcnow
+from servicekit import tracing
 from servicekit.logging import log_context
+from servicekit.metrics import Metrics
 
 log = logging.getLogger("servicekit.inbox")
 
@@ -87,8 +89,9 @@ class Dispatcher:
     means it must not (the record will be delivered again)."""
 
     def __init__(self, consumer: str, db: Any, handlers: EventHandlers, *, dead_letter: DeadLetter | None,
-                 max_attempts: int = 5, backoff: float = 0.2) -> None:
+                 max_attempts: int = 5, backoff: float = 0.2, metrics: Metrics | None = None) -> None:
         self.consumer = consumer
+        self.metrics = metrics
         self.db = db
         self.handlers = handlers
         self.dead_letter = dead_letter
@@ -97,6 +100,13 @@ class Dispatcher:
         self.inbox = db.metadata.tables["inbox"]
 
     async def deliver(self, topic: str, key: str, headers: dict[str, str], body: bytes) -> Outcome:
+        outcome = await self._deliver(topic, key, headers, body)
+        if self.metrics is not None:
+            ce_type = headers.get("ce_type", "")
+            self.metrics.event_outcome(ce_type if self.handlers.lookup(ce_type) else "other", outcome.status)
+        return outcome
+
+    async def _deliver(self, topic: str, key: str, headers: dict[str, str], body: bytes) -> Outcome:
         try:
             envelope = decode_headers(headers)
             found = self.handlers.lookup(envelope.type)
@@ -110,7 +120,20 @@ class Dispatcher:
         except (EnvelopeError, PoisonEvent) as poison:
             return await self._park(topic, key, headers, body, str(poison), attempts=1)
 
-        with log_context(event_id=envelope.id, event_type=envelope.type, traceparent=envelope.traceparent,
+        if tracing.enabled():
+            with tracing.span(f"process {envelope.type}", tracing.CONSUMER, envelope.traceparent, {
+                    "messaging.system": "kafka", "messaging.destination.name": topic,
+                    "messaging.operation.type": "process", "messaging.message.id": envelope.id,
+                    "messaging.consumer.group.name": self.consumer}) as span:
+                outcome = await self._handle(topic, key, headers, body, event, envelope, handler,
+                                             tracing.traceparent_of(span))
+                span.set_attribute("servicekit.outcome", outcome.status)
+                return outcome
+        return await self._handle(topic, key, headers, body, event, envelope, handler, envelope.traceparent)
+
+    async def _handle(self, topic: str, key: str, headers: dict[str, str], body: bytes, event: Event,
+                      envelope: Envelope, handler: Handler, traceparent: str | None) -> Outcome:
+        with log_context(event_id=envelope.id, event_type=envelope.type, traceparent=traceparent,
                          trace_id=envelope.trace_id, **log_fields(event)):
             delay = self.backoff
             for attempt in range(1, self.max_attempts + 1):
@@ -121,6 +144,8 @@ class Dispatcher:
                     raise
                 except Exception as exc:  # noqa: BLE001 — any failure is retried, then parked
                     error = f"{type(exc).__name__}: {exc}"
+                    if self.metrics is not None:
+                        self.metrics.events_failed.labels(envelope.type).inc()
                     if attempt == self.max_attempts:
                         log.exception("event failed %d times; parking it on the dead-letter topic", attempt)
                         return await self._park(topic, key, headers, body, error, attempts=attempt)

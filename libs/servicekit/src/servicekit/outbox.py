@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts_schema.envelope import SOURCE_PREFIX, Envelope, encode_headers, new_traceparent, trace_id_of
 from contracts_schema.events import Event
 from contracts_schema.types import utcnow
+from servicekit import tracing
 from servicekit.logging import current_context
 
 log = logging.getLogger("servicekit.outbox")
@@ -129,13 +130,21 @@ async def emit(session: AsyncSession, event: Event, *, source: str | None = None
     topic, key = event.topic(), event.aggregate_id
     sequence = await _next_sequence(session, sequences, topic, key)
     context = current_context()
+    if tracing.enabled():  # the record's traceparent is a send span, child of the request's or event's
+        send_span = tracing.start(f"send {event.ce_type()}", tracing.PRODUCER, context.get("traceparent"), {
+            "messaging.system": "kafka", "messaging.destination.name": topic, "messaging.operation.type": "send",
+            "messaging.kafka.message.key": key})
+        traceparent = tracing.traceparent_of(send_span)
+        tracing.finish(send_span)
+    else:
+        traceparent = new_traceparent(trace_id_of(context.get("traceparent")) or context.get("trace_id"))
     envelope = Envelope(
         type=event.ce_type(),
         source=source or SOURCE_PREFIX + session.info.get("service", "unknown"),
         subject=key,
         sequence=sequence,
         dataschema=event.dataschema(),
-        traceparent=new_traceparent(trace_id_of(context.get("traceparent")) or context.get("trace_id")),
+        traceparent=traceparent,
     )
     await session.exec(sa.insert(outbox).values(
         event_id=envelope.id, topic=topic, key=key, type=envelope.type, sequence=sequence,
@@ -148,8 +157,10 @@ async def emit(session: AsyncSession, event: Event, *, source: str | None = None
 
 class OutboxRelay:
     def __init__(self, db: Any, metadata: sa.MetaData, publish: Publish, *, poll_interval: float = 1.0,
-                 batch_size: int = 200, lock_name: str = "outbox", retention: timedelta = timedelta(days=7)) -> None:
+                 batch_size: int = 200, lock_name: str = "outbox", retention: timedelta = timedelta(days=7),
+                 on_published: Callable[[list[OutboxMessage]], None] | None = None) -> None:
         self.db = db
+        self.on_published = on_published  # metrics: counts what was published
         self.retention = retention
         self.positions = Positions()
         self.lost: set[str] = set()  # topics a produce answer showed lost; BrokerWatch replays them
@@ -229,6 +240,8 @@ class OutboxRelay:
 
     async def _publish(self, messages: list[OutboxMessage]) -> None:
         lost = self.positions.record(await self.publish(messages) or [])
+        if self.on_published is not None:
+            self.on_published(messages)
         if lost:
             log.warning("the broker lost records of %s (a produce answer went back); replaying them",
                         ", ".join(sorted(lost)))
@@ -280,7 +293,16 @@ class OutboxRelay:
                               .values(sent_at=utcnow()))
 
     async def unsent_count(self) -> int:
+        return (await self.waiting())[0]
+
+    async def waiting(self) -> tuple[int, float]:
+        """How many rows wait to be published, and the age in seconds of the oldest (0 when none)."""
         async with self.db.read() as session:
-            return int((await session.exec(
-                sa.select(sa.func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))
-            )).scalar_one())
+            count, oldest = (await session.exec(
+                sa.select(sa.func.count(), sa.func.min(self.table.c.created_at)).select_from(self.table)
+                .where(self.table.c.sent_at.is_(None)))).one()
+        if not count or oldest is None:
+            return 0, 0.0
+        if oldest.tzinfo is None:  # SQLite gives the stored UTC time back without its zone
+            oldest = oldest.replace(tzinfo=utcnow().tzinfo)
+        return int(count), max(0.0, (utcnow() - oldest).total_seconds())

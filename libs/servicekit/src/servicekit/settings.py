@@ -58,6 +58,8 @@ class ServiceSettings(BaseSettings):
     working_calendar_file: Path | None = Field(
         None, description="TOML of a year's holidays and adjusted working days the chinese-calendar package does "
         "not know yet (servicekit.workdays); deadlines in working days use it")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None, description="OTLP/HTTP collector (http://collector:4318): spans are exported there; unset: no tracing")
 
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -8,16 +8,32 @@ service stopping). A failed tick is logged and tried again at the next one: the 
 for a moment. The same error failing tick after tick is logged once with its traceback, then with a
 count when the count reaches 10, 100, 1000..., and once more when a tick succeeds again; a different
 error is logged at once. Cancellation is never logged as a failure and always ends the task, whether
-it comes during a tick or between two."""
+it comes during a tick or between two.
+
+Each loop's state is in `TIMERS[name]` (this process's; /metrics shows it): how late the last tick
+started against its schedule (the previous tick's end + `every`: a busy event loop or a blocked
+thread shows here), when it started, and how many ticks failed in a row."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 _log = logging.getLogger("servicekit.tasks")
+
+
+@dataclass
+class TimerState:
+    lag: float = 0.0  # seconds the last tick started after it was due
+    last_run: float = 0.0  # Unix time the last tick started
+    failures: int = 0  # ticks failed in a row
+
+
+TIMERS: dict[str, TimerState] = {}
 
 
 async def periodic(tick: Callable[[], Awaitable[Any]], *, every: float, name: str,
@@ -25,7 +41,10 @@ async def periodic(tick: Callable[[], Awaitable[Any]], *, every: float, name: st
     """Runs `tick()` now and every `every` seconds until cancelled; see the module's doc for failures."""
     failures = 0
     last_error = ""
+    state = TIMERS[name] = TimerState()
+    due = time.monotonic()
     while True:
+        state.lag, state.last_run = max(0.0, time.monotonic() - due), time.time()
         try:
             await tick()
         except asyncio.CancelledError:
@@ -45,6 +64,8 @@ async def periodic(tick: Callable[[], Awaitable[Any]], *, every: float, name: st
                 log.info("%s works again after %d failed tick(s) (%s)", name, failures, last_error)
             failures = 0
             last_error = ""
+        state.failures = failures
+        due = time.monotonic() + every
         await asyncio.sleep(every)
 
 
