@@ -32,7 +32,7 @@ from contracts_schema.consume import drain
 from contracts_schema.envelope import Envelope, decode_headers, encode_headers
 from contracts_schema.events.catalog import SupplierSuspended
 from devstack import walkthrough
-from devstack.broker import EmbeddedBroker
+from devstack.broker import EmbeddedBroker, free_port
 from devstack.cli import main as devstack_main
 from devstack.stack import WITH_DATABASE, LocalStack
 from platform_client import line_of, ok, project_in, query, wait_for
@@ -181,3 +181,9 @@ def test_devstack_events_follow_prints_an_event_published_after_it_started(flow,
     finally:
         follower.terminate()
         follower.wait(timeout=10)
+
+
+def test_devstack_events_says_so_when_no_broker_answers(capsys):
+    nobody = f"127.0.0.1:{free_port()}"
+    assert devstack_main(["events", "--bootstrap", nobody]) == 1
+    assert f"devstack: cannot read the events from {nobody}" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """contracts_schema.consume: a CloudEvents binary record → its typed event; repeats by ce_id; gaps by
 sequence per (source, topic, subject); ce_sequence orders as a string."""
 
+import asyncio
 from datetime import datetime, timezone
 
 import pytest
@@ -8,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from contracts_schema.consume import Deduplicator, EventReader, Gap, SequenceCheck, UnknownEventType, parse
+from contracts_schema.consume import Deduplicator, EventReader, Gap, SequenceCheck, UnknownEventType, drain, parse
 from contracts_schema.envelope import Envelope, EnvelopeError, encode_headers, format_sequence
 from contracts_schema.events.catalog import SupplierSuspended
 
@@ -98,3 +99,30 @@ def test_the_deduplicator_forgets_the_oldest_beyond_its_capacity():
 def test_sequences_order_as_strings_as_they_order_as_numbers(a, b):
     assert (format_sequence(a) < format_sequence(b)) == (a < b)
     assert len(format_sequence(a)) == 20 and int(format_sequence(a)) == a
+
+
+class ShortReportingConsumer:
+    """An aiokafka consumer's reading calls over a partition of `count` records, answering at most two a
+    poll and reporting the end `short` records before the real one (as the embedded broker does)."""
+
+    def __init__(self, count: int, short: int) -> None:
+        self.count, self.short, self.at = count, short, 0
+
+    async def getmany(self, *partitions, timeout_ms: int):
+        batch = list(range(self.at, min(self.at + 2, self.count)))
+        self.at += len(batch)
+        return {"p": batch} if batch else {}
+
+    async def end_offsets(self, partitions):
+        return {"p": max(0, self.count - self.short)}
+
+    async def position(self, partition):
+        return self.at
+
+
+@given(st.integers(min_value=0, max_value=30), st.integers(min_value=0, max_value=5))
+def test_drain_reads_past_a_short_end_offset_report(count, short):
+    async def read() -> list[int]:
+        return [offset async for offset in drain(ShortReportingConsumer(count, short), ["p"])]
+
+    assert asyncio.run(read()) == list(range(count))

@@ -1,8 +1,9 @@
 """The published event contract of the framework-agreement platform.
 
 Outside agencies consume the Kafka topics with this package (or the JSON Schema files it generates)
-alone: `topics` names the topics, `envelope` reads and writes the CloudEvents headers, and
-`events` holds one pydantic model per event.
+alone: `topics` names the topics, `envelope` reads and writes the CloudEvents headers,
+`events` holds one pydantic model per event, and `consume` turns a Kafka record into its typed event
+(deduplicated by `ce_id`, gaps found by `ce_sequence`). `examples/agency_consumer.py` uses them.
 """
 
 from contracts_schema.envelope import Envelope, decode_headers, encode_headers

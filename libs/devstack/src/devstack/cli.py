@@ -174,13 +174,15 @@ def events(args: argparse.Namespace) -> int:
     """One line per event on the topics (time in 北京时间, type, subject, sequence); --follow keeps going."""
     import asyncio
 
+    from aiokafka.errors import KafkaError
+
     from devstack.events import watch
 
     try:
         asyncio.run(watch(args.bootstrap, follow=args.follow, out=lambda text: print(text, flush=True)))
     except KeyboardInterrupt:
         pass
-    except (OSError, TimeoutError, ConnectionError) as exc:
+    except (KafkaError, OSError, TimeoutError) as exc:
         print(f"devstack: cannot read the events from {args.bootstrap}: {exc or type(exc).__name__}", file=sys.stderr)
         return 1
     return 0

@@ -39,9 +39,9 @@ async def watch(bootstrap: str, *, follow: bool, out: Callable[[str], None]) -> 
     """Prints every event from the first; returns how many records it printed."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
                                 request_timeout_ms=10000)
-    await asyncio.wait_for(consumer.start(), timeout=15)
     printed = 0
     try:
+        await asyncio.wait_for(consumer.start(), timeout=15)
         await consumer.topics()
         partitions = [TopicPartition(topic, p) for topic in topics.ALL_TOPICS
                       for p in sorted(consumer.partitions_for_topic(topic) or ())]

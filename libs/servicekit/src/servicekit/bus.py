@@ -395,8 +395,8 @@ class BrokerWatch:
     async def _not_found(self, suspects: dict[tuple[str, int], int], timeout: float = 2.0) -> set[tuple[str, int]]:
         """Of the partitions whose reported end is below our record at `offset`, those where a fetch
         from that offset finds nothing. Tansu reports the end of a partition as the base offset of its
-        last produce batch + 1 (README, "The embedded broker"), so the report alone proves no loss;
-        the fetch (records, or its high watermark) does."""
+        last produce batch + 1 (README, "The embedded broker"), so the report alone does not prove a
+        loss; the fetch (a record at or after the offset, or a high watermark above it) disproves one."""
         if not suspects or self._probe is None:
             return set(suspects)
         probe, loop = self._probe, asyncio.get_running_loop()
