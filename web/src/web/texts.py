@@ -144,6 +144,8 @@ ERROR_TEXTS: dict[str, str] = {
     "document_changed": "合同文件已变化，请重新打开合同核对后再操作。",
     "scan_changed": "签字扫描件缺失或已变化，请重新上传。",
     "seal_missing": "合同缺少一方的签章，请先完成签章。",
+    "already_filed": "本合同已登记备案。",
+    "announcement_not_found": "该合同公告不存在。",
     # 订单 (orders)
     "duplicate_invoice": "该发票号已登记过，请核对发票号。",
     "overinvoiced": "开票金额合计不能超过订单金额。",
