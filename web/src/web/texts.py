@@ -26,6 +26,7 @@ MENUS: dict[str, tuple[MenuItem, ...]] = {
         MenuItem("我的订单", "/orders", "合同与订单"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("合同公告", "/announcements?kind=contract", "公告"),
     ),
     "supplier": (
         MenuItem("待办事项", "/", "工作台"),
@@ -35,6 +36,7 @@ MENUS: dict[str, tuple[MenuItem, ...]] = {
         MenuItem("我的服务", "/my-services", "入围服务"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("合同公告", "/announcements?kind=contract", "公告"),
     ),
     "agency": (
         MenuItem("工作台", "/", "工作台"),
@@ -44,10 +46,12 @@ MENUS: dict[str, tuple[MenuItem, ...]] = {
         MenuItem("入围服务库", "/catalog", "框架协议首页"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("合同公告", "/announcements?kind=contract", "公告"),
     ),
     "": (
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("合同公告", "/announcements?kind=contract", "公告"),
         MenuItem("登录", "/login", "账号"),
     ),
 }
