@@ -167,6 +167,15 @@ def test_contract_sent_confirmed_and_sealed_by_both_through_the_console(deal, co
     expect(seals).to_contain_text("供应商（乙方）")
     expect(seals).to_contain_text("采购单位（甲方）")
     expect(buyer.page.locator("main")).to_contain_text("验证通过")
+    # the last seal published the 合同公告 (public); 合同备案 is due in 7 working days, recorded here
+    expect(buyer.page.locator("main")).to_contain_text("合同公告：")
+    expect(buyer.page.locator("main")).to_contain_text("已按时完成")
+    expect(buyer.page.get_by_role("link", name="查看合同公告")).to_be_visible()
+    expect(buyer.page.locator("main")).to_contain_text("合同备案：")
+    buyer.page.get_by_label("合同备案号").fill("湘财合备〔2026〕0001")
+    buyer.click("登记合同备案", see="合同备案已登记")
+    expect(buyer.page.get_by_role("status")).to_contain_text("合同备案已登记")
+    expect(buyer.page.locator("main")).to_contain_text("湘财合备〔2026〕0001")
 
     # ⑩ both lists say so
     menu(buyer, "我的合同", "我的合同 采购单位已盖章")

@@ -67,6 +67,11 @@ def test_the_request_id_reaches_the_service_and_every_log_line(stack, as_user):
 def test_announcements_need_no_login(anonymous):
     response = anonymous.get("/api/v1/announcements")
     assert response.status_code == 200, response.text
+    # 合同公告 and what an outsider verifies a sealed contract with (README: verifying from outside)
+    for path in ("/api/v1/contracts/announcements", "/api/v1/contracts/ca-certificate", "/api/v1/contracts/ca.crl",
+                 "/api/v1/contracts/tsa-certificate", "/announcements?kind=contract"):
+        response = anonymous.get(path)
+        assert response.status_code == 200, (path, response.text)
 
 
 def test_docs_show_the_routes_of_every_service(anonymous):

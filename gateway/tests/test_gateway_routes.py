@@ -9,6 +9,8 @@ from gateway.routes import service_for
 @pytest.mark.parametrize(("path", "answers"), [
     ("/api/v1/plans", "plans"), ("/api/v1/plans/P1", "plans"), ("/api/v1/projects/X/quotes", "bidding"),
     ("/api/v1/announcements", "bidding"), ("/api/v1/orders/O1/payments", "orders"),
+    ("/api/v1/contracts/announcements", "contracts"), ("/api/v1/contracts/announcements/HG1", "contracts"),
+    ("/api/v1/contracts/ca.crl", "contracts"), ("/announcements/contracts/HG1", "web"),
     ("/api/v1/auth/token", None), ("/api/v1/me", None), ("/api/v1/unknown", None), ("/api", None),
     ("/docs", None), ("/redoc", None), ("/openapi.json", None), ("/.well-known/jwks.json", None),
     ("/api-docs-assets/swagger-ui.css", None), ("/healthz", None), ("/readyz", None), ("/metrics", None),

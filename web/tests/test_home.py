@@ -56,3 +56,15 @@ def test_the_suppliers_and_the_agencys_tasks():
     ], NOW)
     assert [(t.task, t.number) for t in todos] == [("即将到期", "HNKJ-1"), ("已暂停的供应商", "HNKJ-1")]
     assert todos[1].href == "/suppliers?agreement_id=A1&status=suspended"
+
+
+def test_a_contract_in_force_not_yet_filed_is_the_purchasers_合同备案_task():
+    filed = {**contract(4, "purchaser_sealed", "2026-05-01"), "deadlines": [
+        {"name": "contract_filing", "due_on": "2026-06-08", "done_on": "2026-06-05", "overdue": False}]}
+    late = {**contract(5, "purchaser_sealed", "2026-05-01"), "deadlines": [
+        {"name": "contract_announcement", "due_on": "2026-06-03", "done_on": "2026-06-01", "overdue": False},
+        {"name": "contract_filing", "due_on": "2026-06-09", "done_on": None, "overdue": True}]}
+    [row] = ordered(purchaser_todos({"contracts_in_force": [filed, late]}), NOW)
+    assert (row["number"], row["task"], row["urgency"], row["deadline_label"]) == ("HT5", "合同备案", "overdue",
+                                                                                   "合同备案期限")
+    assert row["href"] == "/contracts/C5"

@@ -271,3 +271,34 @@ async def test_the_signing_deadline_is_the_contracts_whichever_event_comes_first
     assert created["deadlines"][0]["due_on"] == "2027-04-02"
     published = [b for _, b in await outbox_events(w.service.db, "OrderCreated") if b["project_id"] == event.project_id]
     assert [b["contract_due_on"] for b in published] == ["2027-04-02"]
+
+
+async def test_the_contracts_announcement_and_filing_deadlines_show_on_the_order(orders_world, order_events):
+    """ContractStamped brings the 合同公告 and 合同备案 days; ContractAnnounced and ContractFiled meet them."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from contracts_schema.events.contracts import ContractAnnounced, ContractFiled
+    from contracts_schema.types import utcnow
+
+    w = orders_world
+    order = await w.new_order()
+    pid = order["project_id"]
+    long_ago = utcnow() - timedelta(days=40)
+    stamped = order_events.contract_stamped(pid, signed_at=long_ago, announcement_due_on=date(2026, 10, 9),
+                                            filing_due_on=date(2026, 10, 15))
+    await w.service.dispatch(stamped, order_events.envelope_for(stamped, 5))
+    announced = ContractAnnounced(contract_id=f"CT{pid}", project_id=pid, announcement_id="HG1",
+                                  due_on=date(2026, 10, 9), published_at=datetime(2026, 10, 8, 2, tzinfo=timezone.utc))
+    await w.service.dispatch(announced, order_events.envelope_for(announced, 6))
+
+    def shown(body):
+        return {d["name"]: (d["due_on"], d["marker"], d["overdue"]) for d in body["deadlines"]}
+
+    body = (await w.client.get(f"/api/v1/orders/{order['id']}", headers=w.purchaser_a)).json()
+    assert shown(body)["contract_announcement"] == ("2026-10-09", "已按时完成", False)
+    assert shown(body)["contract_filing"] == ("2026-10-15", "已逾期", True) and body["overdue"] is True
+    filed = ContractFiled(contract_id=f"CT{pid}", project_id=pid, filing_reference="湘财合备〔2026〕1",
+                          due_on=date(2026, 10, 15), filed_on_time=False, filed_at=utcnow())
+    await w.service.dispatch(filed, order_events.envelope_for(filed, 7))
+    body = (await w.client.get(f"/api/v1/orders/{order['id']}", headers=w.purchaser_a)).json()
+    assert shown(body)["contract_filing"] == ("2026-10-15", "逾期完成", True)

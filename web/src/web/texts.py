@@ -26,6 +26,7 @@ MENUS: dict[str, tuple[MenuItem, ...]] = {
         MenuItem("我的订单", "/orders", "合同与订单"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("合同公告", "/announcements?kind=contract", "公告"),
     ),
     "supplier": (
         MenuItem("待办事项", "/", "工作台"),
@@ -35,6 +36,7 @@ MENUS: dict[str, tuple[MenuItem, ...]] = {
         MenuItem("我的服务", "/my-services", "入围服务"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("合同公告", "/announcements?kind=contract", "公告"),
     ),
     "agency": (
         MenuItem("工作台", "/", "工作台"),
@@ -44,10 +46,12 @@ MENUS: dict[str, tuple[MenuItem, ...]] = {
         MenuItem("入围服务库", "/catalog", "框架协议首页"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("合同公告", "/announcements?kind=contract", "公告"),
     ),
     "": (
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("合同公告", "/announcements?kind=contract", "公告"),
         MenuItem("登录", "/login", "账号"),
     ),
 }
@@ -144,6 +148,8 @@ ERROR_TEXTS: dict[str, str] = {
     "document_changed": "合同文件已变化，请重新打开合同核对后再操作。",
     "scan_changed": "签字扫描件缺失或已变化，请重新上传。",
     "seal_missing": "合同缺少一方的签章，请先完成签章。",
+    "already_filed": "本合同已登记备案。",
+    "announcement_not_found": "该合同公告不存在。",
     # 订单 (orders)
     "duplicate_invoice": "该发票号已登记过，请核对发票号。",
     "overinvoiced": "开票金额合计不能超过订单金额。",

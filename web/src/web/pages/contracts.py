@@ -79,7 +79,13 @@ async def contract_page(request: Request, contract_id: str) -> Response:
         verification = await gateway(request).get(f"/contracts/{contract_id}/verification", token=viewer.token)
     return render(request, "contracts/detail.html", title=f"合同 {contract['contract_no']}",
                   breadcrumbs=_crumbs(contract), contract=contract, actions=actions(viewer, contract),
-                  counterparty=counterparty(viewer, contract), verification=verification, role_names=ROLE_NAMES)
+                  counterparty=counterparty(viewer, contract), verification=verification, role_names=ROLE_NAMES,
+                  can_file=may_file(viewer, contract))
+
+
+def may_file(viewer: Viewer, contract: dict[str, Any]) -> bool:
+    """合同备案 is recorded by the purchaser once the contract is in force."""
+    return viewer.role == "purchaser" and contract["status"] == "purchaser_sealed" and not contract.get("filed_at")
 
 
 @router.get("/contracts/{contract_id}/document")
@@ -130,7 +136,7 @@ async def _refused(request: Request, viewer: Viewer, contract_id: str, exc: ApiE
     return render(request, "contracts/detail.html", status=exc.status, title=f"合同 {contract['contract_no']}",
                   breadcrumbs=_crumbs(contract), contract=contract, actions=actions(viewer, contract),
                   counterparty=counterparty(viewer, contract), verification=None, role_names=ROLE_NAMES,
-                  error=box, errors=errors, **typed)
+                  can_file=may_file(viewer, contract), error=box, errors=errors, **typed)
 
 
 # ---- 确认 / 退回 (purchaser) -------------------------------------------------------------------------
@@ -264,3 +270,18 @@ async def upload_scan(request: Request, contract_id: str) -> Response:
         return await _seal_refused(request, viewer, contract_id, exc, "file")
     return redirect(request, f"/contracts/{contract_id}",
                     flash=f"签章合同扫描件已上传，合同状态：{contract['status_label']}")
+
+
+# ---- 合同备案 (purchaser) ------------------------------------------------------------------------------
+
+@router.post("/contracts/{contract_id}/filing")
+async def record_filing(request: Request, contract_id: str) -> Response:
+    viewer = require(request, "purchaser")
+    form = await checked_form(request)
+    reference = text(form, "filing_reference")
+    try:
+        await gateway(request).post(f"/contracts/{contract_id}/filing", token=viewer.token,
+                                    json={"filing_reference": reference})
+    except ApiError as exc:
+        return await _refused(request, viewer, contract_id, exc, filing_reference=reference)
+    return redirect(request, f"/contracts/{contract_id}", flash=f"合同备案已登记（备案号 {reference}）。")

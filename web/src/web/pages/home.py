@@ -77,8 +77,8 @@ def _moment(value: Any) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment and moment.tzinfo is None else moment
 
 
-def _open_deadline(order: dict[str, Any], name: str) -> dict[str, Any] | None:
-    return next((d for d in order.get("deadlines") or [] if d.get("name") == name and not d.get("done_on")), None)
+def _open_deadline(record: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((d for d in record.get("deadlines") or [] if d.get("name") == name and not d.get("done_on")), None)
 
 
 def _project(p: dict[str, Any], task: str, href: str, action: str, **extra: Any) -> Todo:
@@ -90,6 +90,16 @@ def _contract(c: dict[str, Any], task: str, action: str) -> Todo:
     return Todo("合同", task, c["project_name"], c["contract_no"], c["status"], c["status_label"], f"/contracts/{c['id']}",
                 action, deadline=_date(deadline.get("due_on")), deadline_label="合同签订期限",
                 overdue=bool(deadline.get("overdue")))
+
+
+def _filing(c: dict[str, Any]) -> Todo | None:
+    """合同备案 still to record on a contract in force (its deadline, 7 working days after signing)."""
+    due = _open_deadline(c, "contract_filing")
+    if due is None:
+        return None
+    return Todo("合同", "合同备案", c["project_name"], c["contract_no"], c["status"], c["status_label"],
+                f"/contracts/{c['id']}", "登记备案", deadline=_date(due["due_on"]), deadline_label="合同备案期限",
+                overdue=bool(due.get("overdue")))
 
 
 def _order(o: dict[str, Any], task: str, action: str, deadline_name: str = "") -> Todo:
@@ -107,6 +117,7 @@ def purchaser_todos(lists: dict[str, list[dict[str, Any]]]) -> list[Todo]:
               for p in lists.get("draft", [])]
     todos += [_contract(c, "确认合同", "确认") for c in lists.get("contracts_sent", [])]
     todos += [_contract(c, "合同盖章", "盖章") for c in lists.get("contracts_supplier_sealed", [])]
+    todos += [t for c in lists.get("contracts_in_force", []) if (t := _filing(c)) is not None]
     todos += [_order(o, "验收", "上传验收单") for o in lists.get("orders_contracted", [])]
     todos += [_order(o, "支付", "上传支付凭证", "payment") for o in lists.get("orders_accepted", [])]
     return todos
@@ -172,6 +183,7 @@ PURCHASER_LISTS = {
     "draft": ("/projects", {"status": "draft"}, "项目"),
     "contracts_sent": ("/contracts", {"status": "sent"}, "合同"),
     "contracts_supplier_sealed": ("/contracts", {"status": "supplier_sealed"}, "合同"),
+    "contracts_in_force": ("/contracts", {"status": "purchaser_sealed"}, "合同"),
     "orders_contracted": ("/orders", {"status": "contracted"}, "订单"),
     "orders_accepted": ("/orders", {"status": "accepted"}, "订单"),
 }
