@@ -111,6 +111,35 @@ class Offering(Table, table=True):
         return [domain.Tier(Decimal(t["min_quantity"]), Decimal(t["unit_price"])) for t in self.discount_tiers]
 
 
+class SupplierRating(Table, table=True):
+    """The purchasers' evaluations (用户评价) of one supplier under one agreement, as orders.events tell
+    them (EvaluationSubmitted): how many, and the sum and number of the dimension scores. The library
+    shows a supplier's average (over every agreement) beside its price."""
+
+    __tablename__ = "supplier_ratings"
+
+    supplier_id: str = Field(primary_key=True, max_length=40)
+    agreement_id: str = Field(primary_key=True, max_length=40)
+    evaluation_count: int = 0
+    score_sum: int = 0
+    score_count: int = 0
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+async def ratings_of(session: AsyncSession, supplier_ids: Iterable[str]) -> dict[str, domain.Rating]:
+    """{supplier_id: its rating over every agreement} of these suppliers (those never evaluated are absent)."""
+    ids = sorted(set(supplier_ids))
+    if not ids:
+        return {}
+    rows = (await session.exec(
+        select(SupplierRating.supplier_id, func.sum(SupplierRating.evaluation_count),
+               func.sum(SupplierRating.score_sum), func.sum(SupplierRating.score_count))
+        .where(SupplierRating.supplier_id.in_(ids))  # type: ignore[attr-defined]
+        .group_by(SupplierRating.supplier_id))).all()
+    return {supplier_id: domain.Rating(int(count), int(total), int(scores))
+            for supplier_id, count, total, scores in rows if count}
+
+
 def search_text(name: str, description: str, category_code: str) -> str:
     return " ".join((name, description, categories.NAMES.get(category_code, ""))).lower()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from catalog import domain
 from catalog.store import Agreement, AgreementRecord, Offering, Service, ShortlistedSupplier
@@ -74,6 +74,22 @@ class SupplierBrief(BaseModel):
     contact_phone: str
 
 
+class RatingOut(BaseModel):
+    """Purchasers' evaluations (用户评价) of the supplier: the mean dimension score (1–5) and how many."""
+
+    average: str | None = Field(description="Mean score, two places, e.g. 4.33; null before the first evaluation")
+    count: int
+
+
+NO_RATING = RatingOut(average=None, count=0)
+
+
+def rating_out(rating: domain.Rating | None) -> RatingOut:
+    if rating is None or rating.average is None:
+        return NO_RATING
+    return RatingOut(average=f"{rating.average:.2f}", count=rating.evaluation_count)
+
+
 class Offer(BaseModel):
     offering_id: str
     agreement: AgreementBrief
@@ -81,6 +97,7 @@ class Offer(BaseModel):
     agreement_price: Money
     price: Money
     discount_tiers: list[TierOut]
+    rating: RatingOut = NO_RATING
 
 
 class ServiceDetail(ServiceSummary):
@@ -96,6 +113,7 @@ class SupplierOut(BaseModel):
     status: str
     status_label: str
     status_reason: str
+    rating: RatingOut = NO_RATING
 
 
 class OfferingOut(BaseModel):
