@@ -39,3 +39,12 @@ async def test_the_library_shows_each_suppliers_average_and_count_beside_its_pri
     assert by_supplier[suppliers[1][0]]["rating"] == {"average": "3.67", "count": 2}
     assert by_supplier[suppliers[1][0]]["price"] == "4.20"
     assert by_supplier[suppliers[6][0]]["rating"] == {"average": None, "count": 0}
+
+
+async def test_an_agreement_may_state_its_estimate_and_publishes_it(catalog, tag):
+    agreement = await catalog.publish(tag, estimated_amount="5000000.00", estimated_quantity="1200")
+    assert agreement["estimated_amount"] == "5000000.00" and agreement["estimated_quantity"] == "1200"
+    [event] = await catalog.events("AgreementPublished", agreement_id=agreement["id"])
+    assert event["estimated_amount"] == "5000000.00" and event["estimated_quantity"] == "1200"
+    plain = await catalog.publish(f"{tag}b")
+    assert plain["estimated_amount"] is None

@@ -22,7 +22,7 @@ from catalog import domain
 from contracts_schema import categories
 from servicekit.queries import contains
 from servicekit.tables import table_base
-from servicekit.types import MoneyColumn, UTCDateTime
+from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
 Table = table_base()
@@ -46,6 +46,9 @@ class Agreement(Table, table=True):
     status: str = Field(index=True, max_length=20)
     published_at: datetime = Field(sa_type=UTCDateTime)
     expired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    estimated_amount: Decimal | None = Field(default=None, sa_type=MoneyColumn,
+                                             description="预估采购金额: the ledger's awards are measured against it")
+    estimated_quantity: Decimal | None = Field(default=None, sa_type=QuantityColumn, description="预估采购数量")
 
 
 class ShortlistedSupplier(Table, table=True):

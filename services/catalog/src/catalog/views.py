@@ -64,6 +64,8 @@ class AgreementBrief(BaseModel):
     methods: list[Method]
     status: str
     status_label: str
+    estimated_amount: Money | None = None
+    estimated_quantity: Quantity | None = None
 
 
 class SupplierBrief(BaseModel):
@@ -165,7 +167,7 @@ def methods_of(codes: list[str]) -> list[Method]:
 
 def agreement_brief(agreement: Agreement) -> AgreementBrief:
     return AgreementBrief(**agreement.model_dump(include={"id", "agreement_no", "name", "valid_from", "valid_to",
-                                                          "status"}),
+                                                          "status", "estimated_amount", "estimated_quantity"}),
                           methods=methods_of(agreement.methods), status_label=domain.AGREEMENT_LABELS[agreement.status])
 
 
