@@ -26,6 +26,7 @@ MENUS: dict[str, tuple[MenuItem, ...]] = {
         MenuItem("我的订单", "/orders", "合同与订单"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("直接选定汇总公告", "/announcements?kind=summary", "公告"),
     ),
     "supplier": (
         MenuItem("待办事项", "/", "工作台"),
@@ -35,19 +36,23 @@ MENUS: dict[str, tuple[MenuItem, ...]] = {
         MenuItem("我的服务", "/my-services", "入围服务"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("直接选定汇总公告", "/announcements?kind=summary", "公告"),
     ),
     "agency": (
         MenuItem("工作台", "/", "工作台"),
         MenuItem("框架协议", "/agreements", "框架协议"),
         MenuItem("导入入围结果", "/agreements/import", "框架协议"),
+        MenuItem("协议执行台账", "/ledgers", "框架协议"),
         MenuItem("供应商管理", "/suppliers", "供应商管理"),
         MenuItem("入围服务库", "/catalog", "框架协议首页"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("直接选定汇总公告", "/announcements?kind=summary", "公告"),
     ),
     "": (
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
+        MenuItem("直接选定汇总公告", "/announcements?kind=summary", "公告"),
         MenuItem("登录", "/login", "账号"),
     ),
 }
@@ -143,6 +148,12 @@ ERROR_TEXTS: dict[str, str] = {
     "certificate_revoked": "CA证书已注销，请重新办理。",
     "document_changed": "合同文件已变化，请重新打开合同核对后再操作。",
     "scan_changed": "签字扫描件缺失或已变化，请重新上传。",
+    # 用户评价
+    "already_evaluated": "本订单已评价过，每个订单只能评价一次。",
+    "already_answered": "您已回复过本评价，只能回复一次。",
+    "not_evaluated": "采购单位尚未评价本订单。",
+    "invalid_scores": "请为每个评价维度选择 1 至 5 分。",
+    "invalid_dimensions": "评价维度为 1 至 10 项，且不能重复。",
     "seal_missing": "合同缺少一方的签章，请先完成签章。",
     # 订单 (orders)
     "duplicate_invoice": "该发票号已登记过，请核对发票号。",
