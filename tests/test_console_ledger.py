@@ -1,4 +1,5 @@
 """用户评价, the 协议执行台账 and the announcements' deadlines in the console, in a real browser:
+- the agency sets the agreement's evaluation dimensions on its page;
 - after acceptance the purchaser scores the supplier on the order page (a score per dimension and a
   comment); the supplier sees it and answers once; the service library shows the supplier's average and
   count beside its price;
@@ -57,6 +58,16 @@ def quoted(as_user, market) -> dict:
 def test_evaluation_ledger_and_announcement_deadlines_through_the_console(stack, as_user, console):
     enroll_seals(as_user, "supplier-3", "purchaser-a")
     market = estimated_market(as_user)
+
+    # the agency sets this agreement's evaluation dimensions on its page
+    agency = console("agency")
+    agency.open(f"/agreements/{market.agreement['id']}", "框架协议 评价维度")
+    dimensions = agency.page.get_by_role("region", name="用户评价维度")
+    expect(dimensions).to_contain_text("服务质量、响应速度、履约规范")  # the default
+    dimensions.get_by_label("评价维度").fill("服务质量、响应速度、安全保障")
+    agency.click("保存评价维度")
+    expect(agency.page.get_by_role("status")).to_contain_text("评价维度已保存：服务质量、响应速度、安全保障")
+
     deal = awarded(as_user, market)
     order = in_force(as_user, deal)
     oid, number = order["id"], order["order_no"]
@@ -72,7 +83,7 @@ def test_evaluation_ledger_and_announcement_deadlines_through_the_console(stack,
     expect(evaluation).to_contain_text("每个订单只能评价一次")
     evaluation.get_by_label("服务质量").select_option("5")
     evaluation.get_by_label("响应速度").select_option("4")
-    evaluation.get_by_label("履约规范").select_option("5")
+    evaluation.get_by_label("安全保障").select_option("5")
     evaluation.get_by_label("评价意见").fill("会务组织有序，响应及时")
     buyer.click("提交评价")
     expect(buyer.page.get_by_role("status")).to_contain_text("评价已提交")
@@ -108,7 +119,6 @@ def test_evaluation_ledger_and_announcement_deadlines_through_the_console(stack,
     ok(as_user("purchaser-a").post(f"/api/v1/projects/{second['id']}/confirm-result"))
 
     # the agency's ledger: both awards, the totals against the estimate, the warning; the export
-    agency = console("agency")
     menu(agency, "协议执行台账", "协议执行台账")
     agreement_no = market.agreement["agreement_no"]
     row_of(agency, agreement_no).get_by_role("link", name=f"查看 {agreement_no} 的台账").click()

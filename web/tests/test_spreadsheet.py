@@ -178,3 +178,16 @@ def test_the_ledger_workbook_lists_every_award_and_the_totals_as_numbers():
     summary = [r for r in book["台账汇总"].values if r and r[0]]
     assert ("提示", ledger["warnings"][0]) in [r[:2] for r in summary]
     assert ("预估采购金额（元）", 400000) in [r[:2] for r in summary]
+
+
+def test_the_agreements_optional_estimate_is_checked_and_sent():
+    head = {"agreement_no": "HNKJ-2026-018", "name": "会议服务框架协议", "category_code": "C08",
+            "valid_from": "2026-01-01", "valid_to": "2027-12-31", "methods": "直接选定", "agency_address": "",
+            "contract_template": "条款"}
+    plain = spreadsheet.build(spreadsheet.Tables(agreement=[spreadsheet.Row(1, head)]))
+    assert "estimated_amount" not in plain
+    stated = spreadsheet.build(spreadsheet.Tables(agreement=[spreadsheet.Row(1, {**head,
+                                                                                   "estimated_amount": "5000000.00"})]))
+    assert stated["estimated_amount"] == "5000000.00"
+    column = spreadsheet.AGREEMENT.column("estimated_amount")
+    assert spreadsheet.cell_problem(column, "") is None and spreadsheet.cell_problem(column, "五百万")
