@@ -115,7 +115,6 @@ class SupplierOut(BaseModel):
     status: str
     status_label: str
     status_reason: str
-    rating: RatingOut = NO_RATING
 
 
 class OfferingOut(BaseModel):
