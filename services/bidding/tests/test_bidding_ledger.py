@@ -140,6 +140,14 @@ async def test_a_summary_published_late_is_flagged_overdue(world, fx):
     assert "无直接选定成交结果" in (await world.ok("GET", f"/api/v1/announcements/{summary['id']}"))["content"]
 
 
+async def test_an_agreement_without_direct_selection_has_no_summary(world, fx):
+    await world.feed(fx.agreement_published(agreement_id="AG-SB-ONLY", valid_to=date(2026, 9, 30),
+                                            methods=["secondary_bidding"]))
+    world.clock.set(datetime(2026, 10, 8, 2, 0, tzinfo=timezone.utc))
+    assert await summaries.publish_due(world.service.db, world.clock(), CHINA) == 0
+    assert (await world.ok("GET", "/api/v1/announcements", params={"kind": "summary"}))["total"] == 0
+
+
 # --- the ledger's totals are the sums of its awards (property) -------------------------------------------
 
 T = datetime(2026, 3, 2, tzinfo=timezone.utc)

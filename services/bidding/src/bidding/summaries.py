@@ -38,11 +38,12 @@ async def _has_summary(session: AsyncSession, agreement_id: str) -> bool:
 
 async def due_agreements(db: Database, now: datetime) -> list[str]:
     """The agreements whose summary is to be published now: expired, allowing direct selection, none yet."""
-    today = domain.shanghai_date(now)
+    published = select(Announcement.id).where(Announcement.agreement_id == AgreementRef.agreement_id,
+                                              Announcement.kind == SUMMARY)
     async with db.read() as session:
-        agreements = (await session.exec(select(AgreementRef).where(AgreementRef.valid_to < today))).all()
-        return [a.agreement_id for a in agreements
-                if "direct_selection" in a.methods and not await _has_summary(session, a.agreement_id)]
+        agreements = (await session.exec(select(AgreementRef).where(
+            AgreementRef.valid_to < domain.shanghai_date(now), ~published.exists()))).all()
+    return [a.agreement_id for a in agreements if "direct_selection" in a.methods]
 
 
 async def publish_summary(db: Database, agreement_id: str, now: datetime, calendar: WorkingCalendar) -> Announcement | None:
