@@ -146,3 +146,48 @@ def test_cells_as_a_spreadsheet_keeps_them():
     assert spreadsheet.parse_date("2026-02-30") is None
     assert spreadsheet.parse_methods("二次竞价, 直接选定") == ["secondary_bidding", "direct_selection"]
     assert spreadsheet.parse_methods("招标") is None
+
+
+def test_the_ledger_workbook_lists_every_award_and_the_totals_as_numbers():
+    import io
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    award = {"awarded_at": "2026-03-02T10:00:00+08:00", "project_no": "ZX2026000001", "project_name": "物业服务",
+             "method_label": "直接选定", "purchaser_name": "湖南省教育厅", "supplier_name": "供应商1",
+             "service_name": "办公楼物业管理", "quantity": "12", "unit": "月", "unit_price": "25000.00",
+             "amount": "300000.00", "passed_estimate": False}
+    total = {"key": "all", "name": "合计", "count": 2, "amount": "500000.00", "quantity": "24"}
+    ledger = {"agreement_id": "AG1", "agreement_no": "HNKJ-1", "agreement_name": "物业服务框架协议",
+              "valid_from": "2026-01-01", "valid_to": "2026-12-31", "estimated_amount": "400000.00",
+              "estimated_quantity": None, "total": total, "remaining_amount": "-100000.00",
+              "by_supplier": [{**total, "key": "S1", "name": "供应商1"}],
+              "by_purchaser": [{**total, "key": "P1", "name": "湖南省教育厅"}],
+              "by_method": [{**total, "key": "direct_selection", "name": "直接选定"}],
+              "awards": [award, {**award, "project_no": "ZX2026000002", "amount": "200000.00",
+                                 "passed_estimate": True}],
+              "exceeded": True, "warnings": ["成交金额合计 500000.00 元超过框架协议预估采购金额 400000.00 元"]}
+    book = load_workbook(io.BytesIO(spreadsheet.ledger_workbook(ledger)))
+    assert book.sheetnames == ["台账汇总", "成交明细"]
+    rows = list(book["成交明细"].values)
+    assert rows[0] == spreadsheet.LEDGER_AWARD_HEADERS
+    assert [r[1] for r in rows[1:3]] == ["ZX2026000001", "ZX2026000002"]
+    assert [Decimal(str(r[10])) for r in rows[1:3]] == [Decimal("300000"), Decimal("200000")]
+    assert rows[2][11] == "是" and rows[3][0] == "合计" and Decimal(str(rows[3][10])) == Decimal("500000")
+    summary = [r for r in book["台账汇总"].values if r and r[0]]
+    assert ("提示", ledger["warnings"][0]) in [r[:2] for r in summary]
+    assert ("预估采购金额（元）", 400000) in [r[:2] for r in summary]
+
+
+def test_the_agreements_optional_estimate_is_checked_and_sent():
+    head = {"agreement_no": "HNKJ-2026-018", "name": "会议服务框架协议", "category_code": "C08",
+            "valid_from": "2026-01-01", "valid_to": "2027-12-31", "methods": "直接选定", "agency_address": "",
+            "contract_template": "条款"}
+    plain = spreadsheet.build(spreadsheet.Tables(agreement=[spreadsheet.Row(1, head)]))
+    assert "estimated_amount" not in plain
+    stated = spreadsheet.build(spreadsheet.Tables(agreement=[spreadsheet.Row(1, {**head,
+                                                                                   "estimated_amount": "5000000.00"})]))
+    assert stated["estimated_amount"] == "5000000.00"
+    column = spreadsheet.AGREEMENT.column("estimated_amount")
+    assert spreadsheet.cell_problem(column, "") is None and spreadsheet.cell_problem(column, "五百万")

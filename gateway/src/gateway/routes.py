@@ -12,6 +12,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/catalog", "catalog"),
     ("/api/v1/projects", "bidding"),
     ("/api/v1/announcements", "bidding"),
+    ("/api/v1/ledgers", "bidding"),
     ("/api/v1/contracts", "contracts"),
     ("/api/v1/orders", "orders"),
 )

@@ -68,6 +68,8 @@ AGREEMENT = Table("agreement", "协议", "框架协议本身，只填一行。",
            example="直接选定、二次竞价"),
     Column("agency_address", "征集人地址", required=False, max_length=300, note="选填",
            example="湖南省长沙市芙蓉区五一大道 1 号"),
+    Column("estimated_amount", "预估采购金额", "money", required=False,
+           note="选填；元，至多两位小数。协议执行台账以此衡量成交合计，将超出时提示采购人和征集人", example="5000000.00"),
     Column("contract_template", "合同条款", required=False, max_length=50000,
            note="选填；留空则使用平台标准合同条款。可用占位符：{service_name} {quantity} {unit} {unit_price} "
                 "{amount} {amount_upper} {filing_no} {agreement_no} {agreement_name}"),
@@ -350,6 +352,7 @@ def build(tables: Tables, *, default_template: str = "") -> dict[str, Any]:
         "category_code": head["category_code"], "valid_from": str(parse_date(head["valid_from"])),
         "valid_to": str(parse_date(head["valid_to"])), "methods": parse_methods(head["methods"]),
         "contract_template": head["contract_template"] or default_template,
+        **({"estimated_amount": head["estimated_amount"]} if head["estimated_amount"] else {}),
         "suppliers": [{"supplier_id": row["supplier_id"], "name": row["name"], "address": row["address"],
                        "contact_name": row["contact_name"], "contact_phone": row["contact_phone"],
                        "services": services.get(row["supplier_id"], [])} for row in tables.suppliers],
@@ -467,3 +470,75 @@ def template(categories: Iterable[tuple[str, str]] = ()) -> bytes:
 def rows_of(values: Sequence[dict[str, str]], start: int = 1) -> list[Row]:
     """Rows from plain dicts (the form's records), numbered from `start`."""
     return [Row(start + i, {k: (v or "").strip() for k, v in item.items()}) for i, item in enumerate(values)]
+
+
+# ── The agreement's ledger (协议执行台账), exported for the agency ─────────────────────────────────────
+# One workbook: 台账汇总 (the agreement, its estimate, the totals by method, supplier and purchaser, the
+# warnings) and 成交明细 (every award). Money stays a number with two places, so the sums can be checked in
+# the spreadsheet itself; ids and project numbers are text.
+
+LEDGER_AWARD_HEADERS = ("成交日期（北京时间）", "项目编号", "项目名称", "采购方式", "采购人", "成交供应商", "服务",
+                        "数量", "单位", "单价（元）", "成交金额（元）", "超出预估")
+
+
+def ledger_workbook(ledger: Mapping[str, Any]) -> bytes:
+    """The ledger as the API answers it (`GET /api/v1/ledgers/{agreement_id}`), as an .xlsx workbook."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = "台账汇总"
+    summary.append([f"{ledger['agreement_name']} 协议执行台账"])
+    summary["A1"].font = Font(bold=True, size=14)
+    total = ledger["total"]
+    for label, value in (("协议编号", ledger["agreement_no"]),
+                         ("有效期", f"{ledger['valid_from']} 至 {ledger['valid_to']}"),
+                         ("预估采购金额（元）", _number(ledger.get("estimated_amount")) or "未设定"),
+                         ("预估采购数量", ledger.get("estimated_quantity") or "未设定"),
+                         ("成交笔数", total["count"]), ("成交金额合计（元）", _number(total["amount"])),
+                         ("成交数量合计", total["quantity"]),
+                         ("预估剩余金额（元）", _number(ledger.get("remaining_amount")) or "—")):
+        summary.append([label, value])
+        summary.cell(row=summary.max_row, column=1).font = bold
+    for warning in ledger.get("warnings") or ():
+        summary.append(["提示", warning])
+    for caption, key in (("按采购方式", "by_method"), ("按成交供应商", "by_supplier"), ("按采购人", "by_purchaser")):
+        summary.append([])
+        summary.append([caption, "笔数", "成交金额（元）", "数量"])
+        for cell in summary[summary.max_row]:
+            cell.font = bold
+        for row in ledger[key]:
+            summary.append([row["name"], row["count"], _number(row["amount"]), row["quantity"]])
+    for cell in summary["C"]:
+        cell.number_format = "#,##0.00"
+    summary["B7"].number_format = summary["B9"].number_format = "#,##0.00"
+    summary.column_dimensions["A"].width, summary.column_dimensions["B"].width = 28, 60
+    summary.column_dimensions["C"].width = 18
+
+    awards = workbook.create_sheet("成交明细")
+    awards.append(list(LEDGER_AWARD_HEADERS))
+    for cell in awards[1]:
+        cell.font = bold
+    for a in ledger["awards"]:
+        awards.append([a["awarded_at"][:10], a["project_no"], a["project_name"], a["method_label"],
+                       a["purchaser_name"], a["supplier_name"], a["service_name"], a["quantity"], a["unit"],
+                       _number(a["unit_price"]), _number(a["amount"]), "是" if a["passed_estimate"] else ""])
+        for column in (10, 11):
+            awards.cell(row=awards.max_row, column=column).number_format = "#,##0.00"
+    awards.append(["合计", "", "", "", "", "", "", total["quantity"], "", "", _number(total["amount"]), ""])
+    awards.cell(row=awards.max_row, column=11).number_format = "#,##0.00"
+    for cell in awards[awards.max_row]:
+        cell.font = bold
+    for letter, width in zip("ABCDEFGHIJKL", (14, 16, 30, 10, 24, 24, 20, 10, 8, 14, 16, 10), strict=True):
+        awards.column_dimensions[letter].width = width
+    awards.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _number(text: Any) -> Decimal | None:
+    """A money text of the API as a number the spreadsheet adds up (None when absent)."""
+    return Decimal(str(text)) if text not in (None, "") else None

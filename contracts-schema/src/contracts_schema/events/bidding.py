@@ -126,18 +126,29 @@ class ProjectFailed(BiddingEvent):
 
 
 class AnnouncementPublished(BiddingEvent):
-    """A public announcement: procurement announcement (采购公告) or single-award result (单笔成交结果公告)."""
+    """A public announcement: procurement announcement (采购公告), single-award result (单笔成交结果公告), or
+    the summary of an agreement's direct-selection awards after it expired (直接选定成交结果汇总公告: kind
+    summary; its project_id is the agreement's id — the key names its subject — and project_no is empty).
+
+    1.1.0 adds the kind summary, agreement_id and the deadline the measures set (due_at)."""
+
+    version = "1.1.0"
 
     announcement_id: str
     project_id: str
     project_no: str
-    kind: Literal["procurement", "award"]
+    kind: Literal["procurement", "award", "summary"]
     title: str
     content: str = Field(description="Full text as published")
     published_at: UtcDateTime
     project_name: str = ""
     purchaser_org_id: str = ""
     purchaser_name: str = ""
+    agreement_id: str | None = Field(None, description="The agreement (a summary announcement's subject)")
+    due_at: UtcDateTime | None = Field(None, description="Published at the latest by then (the measures' deadline: "
+                                                         "an award of secondary bidding 2 working days after it, "
+                                                         "the direct-selection summary 10 after the agreement "
+                                                         "expired); none when no deadline applies")
 
 
 EVENTS = [ProjectPublished, QuotingOpened, BiddingClosed, ResultConfirmed, ProjectTerminated, ProjectFailed,

@@ -65,7 +65,12 @@ class Offering(_Snapshot):
 
 
 class AgreementPublished(CatalogEvent):
-    """The collecting agency published a framework agreement with its stage-1 result."""
+    """The collecting agency published a framework agreement with its stage-1 result.
+
+    1.1.0 adds the agreement's optional estimate (estimated_amount, estimated_quantity): the ledger of
+    its awards is measured against it."""
+
+    version = "1.1.0"
 
     agreement_id: str
     agreement_no: str = Field(description="Agreement number, e.g. HNKJ-2026-001")
@@ -83,6 +88,10 @@ class AgreementPublished(CatalogEvent):
     services: list[ServiceItem]
     offerings: list[Offering]
     published_at: UtcDateTime
+    estimated_amount: Money | None = Field(None, description="Estimated total amount of the agreement's awards "
+                                                             "(预估采购金额), when the agency stated one")
+    estimated_quantity: Quantity | None = Field(None, description="Estimated total quantity of the agreement's "
+                                                                  "awards (预估采购数量), when the agency stated one")
 
 
 class ServiceListed(CatalogEvent):

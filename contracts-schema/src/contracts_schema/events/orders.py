@@ -125,5 +125,42 @@ class OrderCompleted(OrdersEvent):
     paid_on_time: bool = Field(True, description="Paid in full within the deadline after acceptance")
 
 
+# ---- purchaser evaluation (用户评价) ------------------------------------------------------------------
+
+class EvaluationScore(Documented):
+    """One dimension of an evaluation and the score given to it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    dimension: str = Field(description="Evaluation dimension the agency defined, e.g. 服务质量")
+    score: int = Field(ge=1, le=5, description="Score from 1 (worst) to 5 (best)")
+
+
+class EvaluationSubmitted(OrdersEvent):
+    """After acceptance the purchaser evaluated the supplier's performance of the order (用户评价), once
+    per order; catalog keeps each supplier's average beside its price in the library."""
+
+    order_id: str
+    order_no: str = ""
+    project_id: str
+    agreement_id: str = Field(description="Agreement the order was awarded under")
+    purchaser_org_id: str
+    supplier_id: str
+    evaluation_id: str = Field(description="The evaluation's id")
+    scores: list[EvaluationScore] = Field(description="A score per dimension")
+    comment: str = Field("", description="The purchaser's comment")
+    submitted_at: UtcDateTime = Field(description="When the evaluation was submitted")
+
+
+class EvaluationAnswered(OrdersEvent):
+    """The supplier answered the purchaser's evaluation (once)."""
+
+    order_id: str
+    evaluation_id: str = Field(description="The evaluation's id")
+    supplier_id: str
+    answer: str = Field(description="The supplier's answer")
+    answered_at: UtcDateTime = Field(description="When the supplier answered")
+
+
 EVENTS = [OrderCreated, LogisticsRecorded, InvoiceRecorded, AcceptanceRecorded, PaymentRecorded,
-          OrderCompleted]
+          OrderCompleted, EvaluationSubmitted, EvaluationAnswered]

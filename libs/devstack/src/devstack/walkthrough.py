@@ -150,6 +150,7 @@ class MarketSpec:
     methods: tuple[str, ...] = ("direct_selection", "secondary_bidding")
     valid_from: date | None = None  # default: 1 January of this year
     valid_to: date | None = None  # default: 31 December of next year
+    estimated_amount: str | None = None  # 预估采购金额 (the ledger warns past it); none by default
 
 
     def ceiling(self, username: str, quantity: Decimal) -> Decimal:
@@ -195,7 +196,9 @@ def open_market(login: Login, spec: MarketSpec) -> Market:
             "suppliers": [{"supplier_id": me["org_id"], "name": me["org_name"], "address": me["org_address"],
                            "contact_name": me["org_contact_name"], "contact_phone": me["org_contact_phone"],
                            "services": [{**service, "agreement_price": spec.prices[user][0]}]}
-                          for user, me in suppliers.items()]}), f"publish agreement {spec.agreement_no}", 201)
+                          for user, me in suppliers.items()],
+            **({"estimated_amount": spec.estimated_amount} if spec.estimated_amount else {})}),
+            f"publish agreement {spec.agreement_no}", 201)
     service_id = agreement["offerings"][0]["service_id"]
     for user, (_, price) in spec.prices.items():  # in the spec's order: the last one listed comes last
         offering = next(o for o in agreement["offerings"] if o["supplier_id"] == suppliers[user]["org_id"])

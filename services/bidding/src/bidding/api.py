@@ -197,7 +197,8 @@ async def terminate(project_id: Id, body: ReasonIn, user: Purchaser, db: DB, req
              summary="确认成交结果: confirm the proposed winner")
 async def confirm_result(project_id: Id, user: Purchaser, db: DB, request: Request,
                          body: ConfirmIn | None = None) -> ProjectOut:
-    await workflow.confirm_result(db, user, project_id, (body or ConfirmIn()).quote_id, _clock(request)())
+    await workflow.confirm_result(db, user, project_id, (body or ConfirmIn()).quote_id, _clock(request)(),
+                                  calendar=request.app.state.calendar)
     return await _view(db, user, project_id, request)
 
 
@@ -227,10 +228,12 @@ async def list_quotes(project_id: Id, user: CurrentUser, db: DB, request: Reques
 # --- 公告 (public) ----------------------------------------------------------------------------------------
 
 @router.get("/announcements", response_model=AnnouncementPage, summary="公告: public announcements, newest first")
-async def list_announcements(db: DB, kind: Literal["procurement", "award"] | None = None,
-                             project_id: Annotated[Id | None, Query()] = None, limit: Limit = 20,
+async def list_announcements(db: DB, kind: Literal["procurement", "award", "summary"] | None = None,
+                             project_id: Annotated[Id | None, Query()] = None,
+                             agreement_id: Annotated[Id | None, Query()] = None, limit: Limit = 20,
                              offset: Offset = 0) -> AnnouncementPage:
-    return await views.announcement_page(db, kind=kind, project_id=project_id, limit=limit, offset=offset)
+    return await views.announcement_page(db, kind=kind, project_id=project_id, limit=limit, offset=offset,
+                                         agreement_id=agreement_id)
 
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementOut, summary="One public announcement")

@@ -75,6 +75,7 @@ def build_handlers(clock: domain.Clock) -> EventHandlers:
                       "valid_from", "valid_to", "contract_template", "published_at"):
             setattr(agreement, field, getattr(event, field))
         agreement.methods, agreement.expired = list(event.methods), False
+        agreement.estimated_amount, agreement.estimated_quantity = event.estimated_amount, event.estimated_quantity
         session.add(agreement)
         for table in (SupplierRef, ServiceRef, OfferingRef):
             await session.exec(delete(table).where(table.agreement_id == event.agreement_id))

@@ -19,6 +19,10 @@ class Settings(ServiceSettings):
     bidding_timer_interval: float = Field(
         0.5, gt=0, le=60, description="Seconds between two looks for windows to open or close")
 
+    summary_check_interval: float = Field(
+        300, gt=0, le=86400, description="Seconds between two looks for expired agreements whose direct-selection "
+                                         "summary announcement is to be published")
+
     @model_validator(mode="after")
     def _bounds(self) -> "Settings":
         if self.bidding_min_duration_seconds > self.bidding_max_duration_seconds:

@@ -72,6 +72,9 @@ class AgreementRef(Table, table=True):
     contract_template: str = Field(default="", sa_type=sa.Text)
     expired: bool = False
     published_at: datetime = Field(sa_type=UTCDateTime)
+    estimated_amount: Decimal | None = Field(default=None, sa_type=MoneyColumn,
+                                             description="预估采购金额 (AgreementPublished 1.1): the ledger's measure")
+    estimated_quantity: Decimal | None = Field(default=None, sa_type=QuantityColumn, description="预估采购数量")
 
 
 class SupplierRef(Table, table=True):
@@ -219,7 +222,12 @@ class QuoteRevision(Table, table=True):
 
 
 class Announcement(Table, table=True):
-    """A public announcement: 采购公告 (procurement) or 单笔成交结果公告 (award)."""
+    """A public announcement: 采购公告 (procurement), 单笔成交结果公告 (award), or the summary of an
+    agreement's direct-selection awards (summary: project_id is the agreement's id, project_no "").
+
+    `due_at` is the deadline the measures set for it, when they set one (an award of secondary bidding
+    or rotation: 2 working days after the award; the summary: 10 working days after the agreement
+    expired); `deadline_provisional` when the Chinese calendar of that year was not yet known."""
 
     __tablename__ = "announcements"
 
@@ -234,6 +242,9 @@ class Announcement(Table, table=True):
     purchaser_org_id: str = Field(max_length=40)
     purchaser_name: str = Field(max_length=200)
     published_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    agreement_id: str | None = Field(default=None, max_length=60, index=True)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deadline_provisional: bool = False
 
 
 # --- queries --------------------------------------------------------------------------------------------

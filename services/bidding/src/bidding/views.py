@@ -8,12 +8,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bidding import domain, quotes
+from bidding.announcements import overdue
 from bidding.domain import Method, Status
+from bidding.ledger import warning_before_award
 from bidding.store import (AgreementRef, Announcement, Invitation, Project, Quote, ServiceRef, SupplierRef,
                            invited_project, standing)
 from contracts_schema.types import Money, Quantity
@@ -94,6 +96,8 @@ class ProjectOut(BaseModel):
     window_label: str | None = None
     procurement_announcement_id: str | None
     award_announcement_id: str | None
+    ledger_warning: str | None = Field(None, description="Before confirming: the award would take the agreement's "
+                                                         "awards past its estimate (the purchaser may still confirm)")
     outcome_reason: str
     created_at: ShanghaiTime
     published_at: ShanghaiTime | None
@@ -129,6 +133,11 @@ class AnnouncementSummary(BaseModel):
     project_name: str
     purchaser_name: str
     published_at: ShanghaiTime
+    agreement_id: str | None = None
+    due_at: ShanghaiTime | None = Field(None, description="The deadline the measures set for publishing it")
+    overdue: bool = Field(False, description="Published after its deadline")
+    deadline_provisional: bool = Field(False, description="The deadline was counted on a year whose official "
+                                                          "holiday arrangement is not known yet")
 
 
 class AnnouncementOut(AnnouncementSummary):
@@ -141,7 +150,7 @@ class AnnouncementPage(BaseModel):
     items: list[AnnouncementSummary]
 
 
-KIND_LABELS = {"procurement": "采购公告", "award": "单笔成交结果公告"}
+KIND_LABELS = {"procurement": "采购公告", "award": "单笔成交结果公告", "summary": "直接选定成交结果汇总公告"}
 
 _PROJECT_FIELDS = set(ProjectOut.model_fields) & set(Project.model_fields)
 
@@ -174,7 +183,10 @@ def announcement_summary(announcement: Announcement) -> AnnouncementSummary:
     return AnnouncementSummary(id=announcement.id, kind=announcement.kind, kind_label=KIND_LABELS[announcement.kind],
                                title=announcement.title, project_id=announcement.project_id,
                                project_no=announcement.project_no, project_name=announcement.project_name,
-                               purchaser_name=announcement.purchaser_name, published_at=announcement.published_at)
+                               purchaser_name=announcement.purchaser_name, published_at=announcement.published_at,
+                               agreement_id=announcement.agreement_id, due_at=announcement.due_at,
+                               overdue=overdue(announcement.due_at, announcement.published_at),
+                               deadline_provisional=announcement.deadline_provisional)
 
 
 def announcement_out(announcement: Announcement) -> AnnouncementOut:
@@ -252,6 +264,10 @@ async def project_view(db: Database, user: Principal, project_id: str, now: date
             count = (await session.exec(select(func.count()).select_from(Quote)
                                         .where(Quote.project_id == project.id))).one()
             extras["quote_count"] = count
+        if user.is_("purchaser") and project.status == Status.AWAITING:
+            proposed = (await standing(session, project)).ranked
+            if proposed:
+                extras["ledger_warning"] = await warning_before_award(session, project, proposed[0].amount)
     return project_out(project, viewer=user.role, now=now, **extras)
 
 
@@ -278,10 +294,12 @@ async def quotes_view(db: Database, user: Principal, project_id: str, now: datet
 
 
 async def announcement_page(db: Database, *, kind: str | None, project_id: str | None, limit: int,
-                            offset: int) -> AnnouncementPage:
+                            offset: int, agreement_id: str | None = None) -> AnnouncementPage:
     query = select(Announcement)
     if kind:
         query = query.where(Announcement.kind == kind)
+    if agreement_id:
+        query = query.where(Announcement.agreement_id == agreement_id)
     if project_id:
         query = query.where(Announcement.project_id == project_id)
     total, rows = await _page(db, query.order_by(col(Announcement.published_at).desc(), Announcement.id), limit,

@@ -15,7 +15,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bidding import domain, quotes
-from bidding.announcements import AwardFacts, ProcurementFacts, Rendered, award_announcement, procurement_announcement
+from bidding.announcements import (AwardFacts, ProcurementFacts, Rendered, award_announcement, award_due,
+                                   procurement_announcement, provisional)
 from bidding.domain import Command, Funds, Method, Status
 from bidding.store import (AgreementRef, Announcement, Invitation, OfferingRef, PlanLineRef, PlanRef, Project,
                            Quote, ServiceRef, SupplierRef, eligible_offers, invited_project, lock_project, offer_of,
@@ -29,6 +30,7 @@ from servicekit.errors import Conflict, Invalid
 from servicekit.logging import bind_context
 from servicekit.numbering import next_number
 from servicekit.outbox import emit
+from servicekit.workdays import CHINA, WorkingCalendar
 
 log = logging.getLogger("bidding.workflow")
 
@@ -289,17 +291,30 @@ async def publish_secondary(db: Database, user: Principal, project_id: str, wind
 
 
 async def _store_announcement(session: AsyncSession, project: Project, rendered: Rendered,
-                              now: datetime) -> Announcement:
+                              now: datetime, *, due_at: datetime | None = None,
+                              calendar: WorkingCalendar = CHINA) -> Announcement:
+    """Publishes a project's announcement; `due_at`: the deadline the measures set for it, if any."""
+    return await store_announcement(session, rendered, now, subject=project.id, project_no=project.project_no,
+                                    name=project.name, org_id=project.purchaser_org_id,
+                                    org_name=project.purchaser_name, agreement_id=project.agreement_id,
+                                    due_at=due_at, calendar=calendar)
+
+
+async def store_announcement(session: AsyncSession, rendered: Rendered, now: datetime, *, subject: str,
+                             project_no: str, name: str, org_id: str, org_name: str, agreement_id: str,
+                             due_at: datetime | None, calendar: WorkingCalendar) -> Announcement:
+    """Stores and publishes (AnnouncementPublished, key `subject`: the project, or the agreement of a
+    summary) an announcement in the caller's transaction; `org_*` the unit it is published for."""
     announcement = Announcement(
-        id=f"AN{uuid4().hex[:16]}", project_id=project.id, project_no=project.project_no,
-        project_name=project.name, kind=rendered.kind, title=rendered.title, content=rendered.content,
-        details=rendered.details, purchaser_org_id=project.purchaser_org_id, purchaser_name=project.purchaser_name,
-        published_at=now)
+        id=f"AN{uuid4().hex[:16]}", project_id=subject, project_no=project_no, project_name=name,
+        kind=rendered.kind, title=rendered.title, content=rendered.content, details=rendered.details,
+        purchaser_org_id=org_id, purchaser_name=org_name, published_at=now, agreement_id=agreement_id,
+        due_at=due_at, deadline_provisional=provisional(due_at, calendar))
     session.add(announcement)
     await emit(session, AnnouncementPublished(
-        announcement_id=announcement.id, project_id=project.id, project_no=project.project_no, kind=rendered.kind,
-        title=rendered.title, content=rendered.content, published_at=now, project_name=project.name,
-        purchaser_org_id=project.purchaser_org_id, purchaser_name=project.purchaser_name))
+        announcement_id=announcement.id, project_id=subject, project_no=project_no, kind=rendered.kind,
+        title=rendered.title, content=rendered.content, published_at=now, project_name=name,
+        purchaser_org_id=org_id, purchaser_name=org_name, agreement_id=agreement_id, due_at=due_at))
     return announcement
 
 
@@ -336,9 +351,10 @@ async def decline(db: Database, user: Principal, project_id: str, reason: str, n
 # --- result (确认成交结果) and termination (终止) --------------------------------------------------------
 
 async def confirm_result(db: Database, user: Principal, project_id: str, quote_id: str | None,
-                         now: datetime) -> Project:
+                         now: datetime, *, calendar: WorkingCalendar = CHINA) -> Project:
     """Confirms the proposed winner: checks the agreement and the supplier again, publishes the award
-    announcement and ResultConfirmed (orders, contracts and plans act on it), → 项目成功."""
+    announcement (at once; its deadline, 2 working days by `calendar` for the methods announced award by
+    award, is recorded) and ResultConfirmed (orders, contracts and plans act on it), → 项目成功."""
     async with db.transaction() as session:
         project = await _own_project(session, user, project_id)
         status = domain.next_status(project.method, project.status, Command.CONFIRM)
@@ -369,7 +385,8 @@ async def confirm_result(db: Database, user: Principal, project_id: str, quote_i
             supplier_address=supplier.address, agreement_no=agreement.agreement_no, agreement_name=agreement.name,
             service_name=service.name, requirements=project.requirements, quantity=project.quantity, unit=service.unit,
             unit_price=unit_price, amount=winner.amount, confirmed_at=now))
-        announcement = await _store_announcement(session, project, rendered, now)
+        announcement = await _store_announcement(session, project, rendered, now, calendar=calendar,
+                                                 due_at=award_due(project.method, now, calendar))
         project.status, project.winning_quote_id, project.award_amount = status, winner.id, winner.amount
         project.award_announcement_id, project.ended_at, project.ended_by = announcement.id, now, user.username
         project.updated_at = now

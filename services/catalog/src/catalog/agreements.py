@@ -111,7 +111,7 @@ def _published_event(record: AgreementRecord) -> events.AgreementPublished:
                                    agreement_price=o.agreement_price, listed=o.status == "listed", price=o.price,
                                    discount_tiers=event_tiers(o))
                    for o, _ in record.offerings],
-        published_at=a.published_at)
+        published_at=a.published_at, estimated_amount=a.estimated_amount, estimated_quantity=a.estimated_quantity)
 
 
 async def open_agreement(db: Database, agreement_id: str) -> AgreementRecord:

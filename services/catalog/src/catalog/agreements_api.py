@@ -79,6 +79,9 @@ class AgreementIn(BaseModel):
     methods: Annotated[list[Literal["direct_selection", "secondary_bidding"]], Field(min_length=1, max_length=2)]
     contract_template: paragraphs(50000, min_length=1)
     suppliers: Annotated[list[ShortlistedSupplierIn], Field(min_length=1, max_length=200)]
+    estimated_amount: Price | None = Field(None, description="预估采购金额 of the whole agreement (optional): the "
+                                                             "ledger warns when the awards would pass it")
+    estimated_quantity: QuantityIn | None = Field(None, description="预估采购数量 (optional), likewise")
 
 
 class ListingIn(BaseModel):

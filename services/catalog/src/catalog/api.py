@@ -11,9 +11,10 @@ from fastapi import APIRouter, Query
 from sqlmodel import func, select
 
 from catalog import domain
-from catalog.store import Agreement, Offering, Service, ShortlistedSupplier, keyword_conditions, services_page
+from catalog.store import (Agreement, Offering, Service, ShortlistedSupplier, keyword_conditions, ratings_of,
+                           services_page)
 from catalog.views import (CategoryNode, CategoryTree, Offer, ServiceDetail, ServicePage, SupplierBrief,
-                           agreement_brief, summary_of, summary_of_row, tiers_out)
+                           agreement_brief, rating_out, summary_of, summary_of_row, tiers_out)
 from contracts_schema import categories
 from contracts_schema.types import utcnow
 from servicekit.app import DB
@@ -85,10 +86,11 @@ async def get_service(service_id: Id, user: CurrentUser, db: DB) -> ServiceDetai
                   & (ShortlistedSupplier.supplier_id == Offering.supplier_id))
             .where(Offering.service_id == service_id, Offering.status == "listed",
                    ShortlistedSupplier.status == "active"))).all()
+        ratings = await ratings_of(session, [s.supplier_id for _, _, s in rows])
     offers = [Offer(offering_id=o.id, agreement=agreement_brief(a),
                     supplier=SupplierBrief(**s.model_dump(include=set(SupplierBrief.model_fields))),
                     agreement_price=o.agreement_price, price=o.price,
-                    discount_tiers=tiers_out(o))
+                    discount_tiers=tiers_out(o), rating=rating_out(ratings.get(s.supplier_id)))
               for o, a, s in rows if domain.in_force(a.status, a.valid_from, a.valid_to, today)]
     offers.sort(key=lambda offer: (offer.price, offer.agreement.agreement_no, offer.supplier.supplier_id))
     return ServiceDetail(**summary_of(service).model_dump(), offers=offers)

@@ -160,3 +160,22 @@ def supplier_after(status: str, action: str) -> str:
 def check_agreement_open(status: str) -> None:
     if status == "expired":
         raise Conflict("协议已过期，不能再暂停或恢复供应商", code="agreement_expired")
+
+
+# ── purchaser evaluations (用户评价), as the library shows them ────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A supplier's evaluations: how many, and the sum and number of their dimension scores (1–5)."""
+
+    evaluation_count: int
+    score_sum: int
+    score_count: int
+
+    @property
+    def average(self) -> Decimal | None:
+        """The mean dimension score, two places (half up); None before the first evaluation."""
+        if not self.score_count:
+            return None
+        return (Decimal(self.score_sum) / self.score_count).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")

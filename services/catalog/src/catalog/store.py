@@ -22,7 +22,7 @@ from catalog import domain
 from contracts_schema import categories
 from servicekit.queries import contains
 from servicekit.tables import table_base
-from servicekit.types import MoneyColumn, UTCDateTime
+from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
 
 Table = table_base()
@@ -46,6 +46,9 @@ class Agreement(Table, table=True):
     status: str = Field(index=True, max_length=20)
     published_at: datetime = Field(sa_type=UTCDateTime)
     expired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    estimated_amount: Decimal | None = Field(default=None, sa_type=MoneyColumn,
+                                             description="预估采购金额: the ledger's awards are measured against it")
+    estimated_quantity: Decimal | None = Field(default=None, sa_type=QuantityColumn, description="预估采购数量")
 
 
 class ShortlistedSupplier(Table, table=True):
@@ -109,6 +112,35 @@ class Offering(Table, table=True):
 
     def tiers(self) -> list[domain.Tier]:
         return [domain.Tier(Decimal(t["min_quantity"]), Decimal(t["unit_price"])) for t in self.discount_tiers]
+
+
+class SupplierRating(Table, table=True):
+    """The purchasers' evaluations (用户评价) of one supplier under one agreement, as orders.events tell
+    them (EvaluationSubmitted): how many, and the sum and number of the dimension scores. The library
+    shows a supplier's average (over every agreement) beside its price."""
+
+    __tablename__ = "supplier_ratings"
+
+    supplier_id: str = Field(primary_key=True, max_length=40)
+    agreement_id: str = Field(primary_key=True, max_length=40)
+    evaluation_count: int = 0
+    score_sum: int = 0
+    score_count: int = 0
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+async def ratings_of(session: AsyncSession, supplier_ids: Iterable[str]) -> dict[str, domain.Rating]:
+    """{supplier_id: its rating over every agreement} of these suppliers (those never evaluated are absent)."""
+    ids = sorted(set(supplier_ids))
+    if not ids:
+        return {}
+    rows = (await session.exec(
+        select(SupplierRating.supplier_id, func.sum(SupplierRating.evaluation_count),
+               func.sum(SupplierRating.score_sum), func.sum(SupplierRating.score_count))
+        .where(SupplierRating.supplier_id.in_(ids))  # type: ignore[attr-defined]
+        .group_by(SupplierRating.supplier_id))).all()
+    return {supplier_id: domain.Rating(int(count), int(total), int(scores))
+            for supplier_id, count, total, scores in rows if count}
 
 
 def search_text(name: str, description: str, category_code: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from catalog import domain
 from catalog.store import Agreement, AgreementRecord, Offering, Service, ShortlistedSupplier
@@ -66,6 +66,8 @@ class AgreementBrief(BaseModel):
     methods: list[Method]
     status: str
     status_label: str
+    estimated_amount: Money | None = None
+    estimated_quantity: Quantity | None = None
 
 
 class SupplierBrief(BaseModel):
@@ -76,6 +78,22 @@ class SupplierBrief(BaseModel):
     contact_phone: str
 
 
+class RatingOut(BaseModel):
+    """Purchasers' evaluations (用户评价) of the supplier: the mean dimension score (1–5) and how many."""
+
+    average: str | None = Field(description="Mean score, two places, e.g. 4.33; null before the first evaluation")
+    count: int
+
+
+NO_RATING = RatingOut(average=None, count=0)
+
+
+def rating_out(rating: domain.Rating | None) -> RatingOut:
+    if rating is None or rating.average is None:
+        return NO_RATING
+    return RatingOut(average=f"{rating.average:.2f}", count=rating.evaluation_count)
+
+
 class Offer(BaseModel):
     offering_id: str
     agreement: AgreementBrief
@@ -83,6 +101,7 @@ class Offer(BaseModel):
     agreement_price: Money
     price: Money
     discount_tiers: list[TierOut]
+    rating: RatingOut = NO_RATING
 
 
 class ServiceDetail(ServiceSummary):
@@ -149,7 +168,7 @@ def methods_of(codes: list[str]) -> list[Method]:
 
 def agreement_brief(agreement: Agreement) -> AgreementBrief:
     return AgreementBrief(**agreement.model_dump(include={"id", "agreement_no", "name", "valid_from", "valid_to",
-                                                          "status"}),
+                                                          "status", "estimated_amount", "estimated_quantity"}),
                           methods=methods_of(agreement.methods), status_label=domain.AGREEMENT_LABELS[agreement.status])
 
 

@@ -18,8 +18,9 @@ from contracts_schema.types import Money, Quantity, utcnow
 from orders import domain, workflow
 from orders.domain import CONTRACT_LABELS, OrderStatus
 from orders.settings import Settings
+from orders.evaluations_api import EvaluationOut, evaluation_out
 from orders.store import (ContractProgress, Invoice, LogisticsEntry, Order, OrderLine, Payment, StoredFile,
-                          party_order, visible_to)
+                          dimensions_of, evaluation_of, party_order, visible_to)
 from servicekit.app import DB
 from servicekit.auth import CurrentUser, Purchaser, Supplier
 from servicekit.errors import NotFound
@@ -143,6 +144,9 @@ class OrderOut(OrderSummary):
     acceptance_report: FileOut | None
     accepted_at: ShanghaiTime | None
     paid_at: ShanghaiTime | None
+    evaluation: EvaluationOut | None = None
+    evaluation_dimensions: list[str] = []
+    evaluable: bool = False
 
 
 class OrderPage(BaseModel):
@@ -254,6 +258,7 @@ async def _detail(session: AsyncSession, calendar: WorkingCalendar, order: Order
                                    .order_by(col(Payment.recorded_at)))).all()
     progress = await session.get(ContractProgress, order.project_id)
     acceptance = files.get(order.acceptance_file_id or "")
+    evaluation = await evaluation_of(session, oid)
     return OrderOut(
         **_summary_fields(order, progress, calendar), purchaser_address=order.purchaser_address,
         purchaser_contact=order.purchaser_contact, purchaser_phone=order.purchaser_phone,
@@ -267,7 +272,9 @@ async def _detail(session: AsyncSession, calendar: WorkingCalendar, order: Order
         payments=[PaymentOut(id=p.id, amount=p.amount, paid_on=p.paid_on, voucher=_file_out(files[p.file_id]),
                              recorded_at=p.recorded_at) for p in payments],
         acceptance_report=_file_out(acceptance) if acceptance else None, accepted_at=order.accepted_at,
-        paid_at=order.paid_at)
+        paid_at=order.paid_at, evaluation=evaluation_out(evaluation) if evaluation else None,
+        evaluation_dimensions=await dimensions_of(session, order.agreement_id),
+        evaluable=evaluation is None and order.status in domain.EVALUABLE)
 
 
 async def _show(db: DB, calendar: WorkingCalendar, order: Order) -> OrderOut:

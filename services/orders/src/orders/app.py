@@ -4,7 +4,7 @@ from contracts_schema import topics
 from servicekit.app import Service
 from servicekit.files import BodySizeLimit, storage_from_settings
 
-from orders import api, store
+from orders import api, evaluations_api, store
 from orders.handlers import build_handlers
 from orders.settings import Settings
 
@@ -17,7 +17,7 @@ def build(settings: Settings, *, with_bus: bool = True) -> Service:
     async def open_storage(service: Service) -> None:
         await storage.start()
 
-    service = Service(name="orders", settings=settings, metadata=store.metadata, routers=[api.router],
+    service = Service(name="orders", settings=settings, metadata=store.metadata, routers=[evaluations_api.router, api.router],
                       handlers=build_handlers(settings), produces=[topics.ORDERS], with_bus=with_bus,
                       on_start=[open_storage], title="orders service",
                       description="Orders (订单): logistics, invoices, acceptance, payment")

@@ -145,3 +145,65 @@ def deadline(name: str, due: date | None, done_at: datetime | None, now: datetim
 # (by the CloudEvents per-aggregate sequence).
 def newer(sequence: int, last_sequence: int | None) -> bool:
     return last_sequence is None or sequence > last_sequence
+
+
+# ---- purchaser evaluation (用户评价) -------------------------------------------------------------------
+# After acceptance the purchaser scores the supplier's performance, once per order, on the dimensions the
+# agency set for the order's agreement (else its global ones, else DEFAULT_DIMENSIONS); the supplier may
+# answer once. Catalog keeps the averages (EvaluationSubmitted), beside the price in the library.
+
+DEFAULT_DIMENSIONS = ("服务质量", "响应速度", "履约规范")
+LOWEST_SCORE, HIGHEST_SCORE = 1, 5
+EVALUABLE = frozenset({OrderStatus.ACCEPTED, OrderStatus.PAID})
+
+
+def dimensions_for(agreement_dimensions: list[str] | None, global_dimensions: list[str] | None) -> list[str]:
+    """The dimensions an order is evaluated on: its agreement's, else the agency's global ones, else the default."""
+    return list(agreement_dimensions or global_dimensions or DEFAULT_DIMENSIONS)
+
+
+def check_dimensions(dimensions: list[str]) -> list[str]:
+    """An agency's list of dimensions: one to ten names, none twice (blank names dropped)."""
+    names = [d.strip() for d in dimensions if d.strip()]
+    if not 1 <= len(names) <= 10:
+        raise Invalid("评价维度为 1 至 10 项。", code="invalid_dimensions")
+    if len(set(names)) != len(names):
+        raise Invalid("评价维度不能重复。", code="invalid_dimensions")
+    return names
+
+
+def check_evaluable(status: OrderStatus | str, already: bool) -> None:
+    """An order is evaluated after acceptance (已验收 or 已支付), once."""
+    status = OrderStatus(status)
+    if status not in EVALUABLE:
+        raise Conflict(f"验收之后才能评价供应商；本订单当前为{status.label}（{status.value}）。",
+                       code="illegal_transition")
+    if already:
+        raise Conflict("本订单已评价过，每个订单只能评价一次。", code="already_evaluated")
+
+
+def check_scores(given: list[tuple[str, int]], dimensions: list[str]) -> list[tuple[str, int]]:
+    """A score from 1 to 5 for every dimension, once, and for nothing else; in the dimensions' order."""
+    scores = dict(given)
+    if len(scores) != len(given):
+        raise Invalid("每个评价维度只能打一次分。", code="invalid_scores")
+    missing = [d for d in dimensions if d not in scores]
+    unknown = [d for d in scores if d not in dimensions]
+    if missing or unknown:
+        parts = ([f"缺少维度：{'、'.join(missing)}"] if missing else []) + \
+                ([f"不是本订单的评价维度：{'、'.join(unknown)}"] if unknown else [])
+        raise Invalid("评价须为每个维度打分（" + "；".join(parts) + "）。", code="invalid_scores")
+    bad = [d for d in dimensions if not LOWEST_SCORE <= scores[d] <= HIGHEST_SCORE]
+    if bad:
+        raise Invalid(f"评分为 {LOWEST_SCORE} 至 {HIGHEST_SCORE} 分的整数：{'、'.join(bad)}", code="invalid_scores")
+    return [(d, scores[d]) for d in dimensions]
+
+
+def check_answerable(answered: bool) -> None:
+    if answered:
+        raise Conflict("供应商已回复过本评价，只能回复一次。", code="already_answered")
+
+
+def average_score(scores: list[int]) -> Decimal:
+    """The mean of the scores, two places (half up)."""
+    return (Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")

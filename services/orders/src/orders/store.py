@@ -3,11 +3,15 @@ queries the command layer and the routes share."""
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
 
 from sqlalchemy import ColumnElement, UniqueConstraint
 from sqlmodel import Field, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from orders import domain
 from servicekit.auth import Principal
 from servicekit.logging import bind_context
 from servicekit.tables import StoredFileColumns, add_numbering_table, table_base
@@ -140,6 +144,52 @@ class Payment(Table, table=True):
     file_id: str = Field(max_length=40)
     recorded_by: str = Field(max_length=60)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# ---- purchaser evaluation (用户评价) ---------------------------------------------------------------------
+
+class EvaluationDimensions(Table, table=True):
+    """The dimensions the agency set: for one agreement, or globally (agreement_id "")."""
+
+    __tablename__ = "evaluation_dimensions"
+
+    agreement_id: str = Field(primary_key=True, max_length=40, description='"" for the global dimensions')
+    dimensions: list[str] = Field(sa_type=sa.JSON)
+    set_by: str = Field(max_length=60)
+    set_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Evaluation(Table, table=True):
+    """The purchaser's evaluation of an order's supplier (once per order), and the supplier's answer."""
+
+    __tablename__ = "evaluations"
+
+    id: str = Field(primary_key=True, max_length=40)
+    order_id: str = Field(foreign_key="orders.id", unique=True, max_length=40)
+    agreement_id: str = Field(max_length=40)
+    purchaser_org_id: str = Field(max_length=40)
+    supplier_id: str = Field(index=True, max_length=40)
+    scores: list[dict[str, Any]] = Field(sa_type=sa.JSON, description='[{"dimension": ..., "score": 1..5}]')
+    comment: str = Field(default="", max_length=1000)
+    submitted_by: str = Field(max_length=60)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+    answer: str | None = Field(default=None, max_length=1000)
+    answered_by: str | None = Field(default=None, max_length=60)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+async def dimensions_of(session: AsyncSession, agreement_id: str) -> list[str]:
+    """The dimensions an order of this agreement is evaluated on (the agreement's, the global, the default)."""
+    own = await session.get(EvaluationDimensions, agreement_id) if agreement_id else None
+    common = await session.get(EvaluationDimensions, "")
+    return domain.dimensions_for(own.dimensions if own else None, common.dimensions if common else None)
+
+
+async def evaluation_of(session: AsyncSession, order_id: str, *, lock: bool = False) -> Evaluation | None:
+    stmt = select(Evaluation).where(Evaluation.order_id == order_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.exec(stmt)).first()
 
 
 # ---- queries ---------------------------------------------------------------------------------------

@@ -21,13 +21,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts_schema.envelope import Envelope
 from contracts_schema.events.bidding import ResultConfirmed
 from contracts_schema.events.contracts import ContractDrafted, ContractStamped
-from contracts_schema.events.orders import (AcceptanceRecorded, InvoiceRecorded, LogisticsRecorded, OrderCompleted,
+from contracts_schema.events.orders import (AcceptanceRecorded, EvaluationAnswered, EvaluationScore,
+                                            EvaluationSubmitted, InvoiceRecorded, LogisticsRecorded, OrderCompleted,
                                             OrderCreated, OrderItem, PaymentRecorded)
 from contracts_schema.types import utcnow
 from orders import domain
 from orders.domain import OrderStatus, Side
-from orders.store import (ContractProgress, Invoice, LogisticsEntry, Order, OrderLine, Payment, StoredFile,
-                          party_order, project_order)
+from orders.store import (ContractProgress, Evaluation, EvaluationDimensions, Invoice, LogisticsEntry, Order,
+                          OrderLine, Payment, StoredFile, dimensions_of, evaluation_of, party_order, project_order)
 from servicekit.auth import Principal
 from servicekit.db import Database
 from servicekit.errors import Conflict
@@ -265,3 +266,59 @@ async def record_payment(db: Database, storage: Storage, user: Principal, order_
                 plan_line_id=order.plan_line_id, amount=order.amount, completed_at=now,
                 paid_on_time=not (due and due.overdue)))
     return order
+
+
+# ---- purchaser evaluation (用户评价) -------------------------------------------------------------------
+
+async def set_dimensions(db: Database, user: Principal, agreement_id: str, dimensions: list[str]) -> list[str]:
+    """The agency sets the evaluation dimensions of one agreement (or, with agreement_id "", the global
+    ones). Evaluations already submitted keep the dimensions they were scored on."""
+    names = domain.check_dimensions(dimensions)
+    async with db.transaction() as session:
+        row = await session.get(EvaluationDimensions, agreement_id, with_for_update=True)
+        row = row or EvaluationDimensions(agreement_id=agreement_id, dimensions=names, set_by=user.username,
+                                          set_at=utcnow())
+        row.dimensions, row.set_by, row.set_at = names, user.username, utcnow()
+        session.add(row)
+    return names
+
+
+async def submit_evaluation(db: Database, user: Principal, order_id: str, scores: list[tuple[str, int]],
+                            comment: str) -> Evaluation:
+    """用户评价: the purchaser scores the supplier after acceptance, once per order (EvaluationSubmitted)."""
+    async with db.transaction() as session:
+        order = await party_order(session, order_id, user, lock=True)
+        domain.check_side("purchaser", org_id=user.org_id, purchaser_org_id=order.purchaser_org_id,
+                          supplier_id=order.supplier_id)
+        domain.check_evaluable(order.status, await evaluation_of(session, order.id) is not None)
+        scored = domain.check_scores(scores, await dimensions_of(session, order.agreement_id))
+        now = utcnow()
+        evaluation = Evaluation(id=f"EV{uuid4().hex[:16]}", order_id=order.id, agreement_id=order.agreement_id,
+                                purchaser_org_id=order.purchaser_org_id, supplier_id=order.supplier_id,
+                                scores=[{"dimension": d, "score": s} for d, s in scored], comment=comment,
+                                submitted_by=user.username, submitted_at=now)
+        session.add(evaluation)
+        await emit(session, EvaluationSubmitted(
+            order_id=order.id, order_no=order.order_no, project_id=order.project_id, agreement_id=order.agreement_id,
+            purchaser_org_id=order.purchaser_org_id, supplier_id=order.supplier_id, evaluation_id=evaluation.id,
+            scores=[EvaluationScore(dimension=d, score=s) for d, s in scored], comment=comment, submitted_at=now))
+    log.info("evaluation submitted", extra={"supplier_id": evaluation.supplier_id})
+    return evaluation
+
+
+async def answer_evaluation(db: Database, user: Principal, order_id: str, answer: str) -> Evaluation:
+    """The supplier answers the purchaser's evaluation of its order, once (EvaluationAnswered)."""
+    async with db.transaction() as session:
+        order = await party_order(session, order_id, user)
+        domain.check_side("supplier", org_id=user.org_id, purchaser_org_id=order.purchaser_org_id,
+                          supplier_id=order.supplier_id)
+        evaluation = await evaluation_of(session, order.id, lock=True)
+        if evaluation is None:
+            raise Conflict("采购单位尚未评价本订单，暂无可回复的评价。", code="not_evaluated")
+        domain.check_answerable(evaluation.answer is not None)
+        now = utcnow()
+        evaluation.answer, evaluation.answered_by, evaluation.answered_at = answer, user.username, now
+        session.add(evaluation)
+        await emit(session, EvaluationAnswered(order_id=order.id, evaluation_id=evaluation.id,
+                                               supplier_id=order.supplier_id, answer=answer, answered_at=now))
+    return evaluation

@@ -10,6 +10,9 @@ ROUTERS += [plans.router, catalog.router, direct.router]
 from web.pages import projects, public, quoting  # noqa: E402  (项目管理, 待报价项目, 公告)
 ROUTERS += [projects.router, quoting.router, public.router]
 
+from web.pages import ledger  # noqa: E402  (协议执行台账: before agency's /agreements/{id})
+ROUTERS += [ledger.router]
+
 from web.pages import agency  # noqa: E402  (框架协议, 导入入围结果, 供应商管理)
 ROUTERS += [agency.router]
 

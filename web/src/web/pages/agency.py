@@ -38,12 +38,12 @@ DEFAULT_TEMPLATE = """第一条 合同标的：乙方依照框架协议 {agreeme
 第五条 其他：未尽事宜按框架协议及《中华人民共和国民法典》执行。本合同经双方盖章后生效，采购计划财政备案号：{filing_no}。"""
 
 AGREEMENT_FIELDS = ("agreement_no", "name", "category_code", "valid_from", "valid_to", "agency_address",
-                    "contract_template")
+                    "estimated_amount", "contract_template")
 SUPPLIER_FIELDS = tuple(c.key for c in spreadsheet.SUPPLIERS.columns)
 SERVICE_FIELDS = ("category_code", "name", "unit", "agreement_price", "description")
 TIER_FIELDS = ("min_quantity", "unit_price")
 LABELS = {"agreement_no": "协议编号", "name": "名称", "category_code": "品目", "valid_from": "有效期起",
-          "valid_to": "有效期止", "agency_address": "征集人地址", "contract_template": "合同条款", "methods": "采购方式",
+          "valid_to": "有效期止", "agency_address": "征集人地址", "estimated_amount": "预估采购金额", "contract_template": "合同条款", "methods": "采购方式",
           "supplier_id": "统一社会信用代码", "address": "地址", "contact_name": "联系人", "contact_phone": "联系电话",
           "unit": "计量单位", "agreement_price": "协议价格", "description": "服务说明", "min_quantity": "起始数量",
           "unit_price": "优惠单价", "reason": "原因"}
@@ -380,12 +380,13 @@ async def import_workbook(request: Request) -> Response:
 @router.get("/agreements/{agreement_id}")
 async def agreement_page(request: Request, agreement_id: str) -> Response:
     viewer = require(request, "agency")
-    agreement, flat = await asyncio.gather(
-        gateway(request).get(f"/catalog/agreements/{agreement_id}", token=viewer.token), categories_of(request, viewer))
+    agreement, flat, dimensions = await asyncio.gather(
+        gateway(request).get(f"/catalog/agreements/{agreement_id}", token=viewer.token), categories_of(request, viewer),
+        gateway(request).get("/orders/evaluation-dimensions", token=viewer.token, agreement_id=agreement_id))
     return render(request, "agency/agreement.html", title=agreement["name"],
                   breadcrumbs=[("框架协议", "/agreements"), (agreement["agreement_no"], None)],
                   agreement=agreement, suppliers=by_supplier(agreement),
-                  category_names={c["code"]: c["name"] for c in flat})
+                  category_names={c["code"]: c["name"] for c in flat}, dimensions=dimensions["dimensions"])
 
 
 # ── 供应商管理: 暂停 / 恢复 ────────────────────────────────────────────────────────────────────────

@@ -30,7 +30,10 @@ FIELD_OF = {
                 "invalid_amount": "amount"},
     "acceptance": {},
     "payment": {"date_in_future": "paid_on", "overpayment": "amount", "invalid_amount": "amount"},
+    "evaluation": {"invalid_scores": "scores"},
+    "answer": {},
 }
+SCORES = tuple((str(n), f"{n} 分") for n in range(5, 0, -1))
 
 
 def deadline(order: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -61,7 +64,7 @@ def _page(request: Request, viewer: Viewer, order: dict[str, Any], *, status: in
     remaining = amount - paid
     defaults = {"payment": {"amount": f"{remaining:.2f}", "paid_on": _today()},
                 "invoice": {"amount": f"{amount - Decimal(order['invoiced_total']):.2f}", "issued_on": _today()},
-                "logistics": {"kind": "service"}, "acceptance": {}}
+                "logistics": {"kind": "service"}, "acceptance": {}, "evaluation": {}, "answer": {}}
     if failed:
         defaults[failed] = values or {}
     status_now, role = order["status"], viewer.role
@@ -74,6 +77,9 @@ def _page(request: Request, viewer: Viewer, order: dict[str, Any], *, status: in
                   can_invoice=role == "supplier" and status_now in ("contracted", "accepted"),
                   can_accept=role == "purchaser" and status_now == "contracted",
                   can_pay=role == "purchaser" and status_now == "accepted",
+                  can_evaluate=role == "purchaser" and order.get("evaluable", False),
+                  can_answer=role == "supplier" and bool(order.get("evaluation"))
+                  and order["evaluation"]["answer"] is None, scores=SCORES,
                   failed=failed, error=error, errors=errors or {}, values=defaults)
 
 
@@ -113,7 +119,8 @@ async def _post(request: Request, viewer: Viewer, order_id: str, form_name: str,
         box, errors = refusal(exc, FIELD_OF[form_name])
         return _page(request, viewer, order, status=exc.status, failed=form_name, error=box, errors=errors,
                      values=values)
-    return redirect(request, f"/orders/{order_id}#{form_name}", flash=f"{done}订单状态：{answer['status_label']}。")
+    state = f"订单状态：{answer['status_label']}。" if "status_label" in answer else ""
+    return redirect(request, f"/orders/{order_id}#{form_name}", flash=f"{done}{state}")
 
 
 @router.post("/orders/{order_id}/logistics")
@@ -161,3 +168,30 @@ async def upload_payment(request: Request, order_id: str) -> Response:
     files = await _files(form)
     return await _post(request, viewer, order_id, "payment", values, "支付凭证已上传。", path="payments",
                        data=values if files else {**values, "file": ""}, files=files, no_file=files is None)
+
+
+@router.post("/orders/{order_id}/evaluation")
+async def submit_evaluation(request: Request, order_id: str) -> Response:
+    """用户评价: a score per dimension (the dimensions the page showed, posted beside their scores) and a comment."""
+    viewer = require(request, "purchaser")
+    form = await checked_form(request)
+    values = {"comment": text(form, "comment")}
+    scores = []
+    for i in range(10):
+        dimension = text(form, f"dimension-{i}")
+        if not dimension:
+            break
+        values[f"score-{i}"] = text(form, f"score-{i}")
+        scores.append({"dimension": dimension, "score": int(values[f"score-{i}"])
+                       if values[f"score-{i}"].isdigit() else 0})
+    return await _post(request, viewer, order_id, "evaluation", values, "评价已提交，供应商可查看并回复。",
+                       path="evaluation", json={"scores": scores, "comment": values["comment"]})
+
+
+@router.post("/orders/{order_id}/evaluation/answer")
+async def answer_evaluation(request: Request, order_id: str) -> Response:
+    viewer = require(request, "supplier")
+    form = await checked_form(request)
+    values = {"answer": text(form, "answer")}
+    return await _post(request, viewer, order_id, "answer", values, "回复已提交。", path="evaluation/answer",
+                       json=values)

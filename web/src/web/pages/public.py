@@ -1,6 +1,7 @@
-"""采购公告, 成交结果公告 and 合同公告 (public, no login): the lists, newest first, and one announcement laid
-out as an official notice (the same template the purchaser previews before publishing). 合同公告 are the
-contracts service's (/contracts/announcements), the others bidding's."""
+"""采购公告, 成交结果公告, 直接选定汇总公告 and 合同公告 (public, no login): the lists, newest first, and one
+announcement laid out as an official notice (the same template the purchaser previews before
+publishing). An award or a summary shows the deadline the measures set for it (发布期限) and whether it
+was met. 合同公告 are the contracts service's (/contracts/announcements), the others bidding's."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from web.render import gateway, render
 router = APIRouter()
 
 PAGE_SIZE = 20
-KINDS = {"procurement": "采购公告", "award": "成交结果公告", "contract": "合同公告"}
+KINDS = {"procurement": "采购公告", "award": "成交结果公告", "summary": "直接选定汇总公告", "contract": "合同公告"}
 
 
 @router.get("/announcements")
