@@ -222,5 +222,5 @@ def test_prometheus_scrapes_every_process_and_grafana_shows_what_they_export():
     assert shown and shown <= exported, shown - exported
     for wanted in ("http_requests_total", "http_request_duration_seconds_bucket", "outbox_waiting",
                    "outbox_oldest_waiting_age_seconds", "events_consumed_total", "events_failed_total", "dlq_size",
-                   "consumer_lag", "timer_lag_seconds"):
+                   "consumer_lag", "timer_lag_seconds", "deadline_lag_seconds"):
         assert wanted in shown
