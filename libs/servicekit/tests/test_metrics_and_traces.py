@@ -226,3 +226,17 @@ async def test_request_latencies_fall_in_cumulative_buckets_as_prometheus_define
     assert value(text, "http_request_duration_seconds_sum", route="/x", method="GET") == 20.508
     assert value(text, "http_requests_total", route="/x", method="GET", status="200") == 3
     assert value(text, "http_requests_total", route="/x", method="other", status="200") == 1
+
+
+async def test_a_deadline_loop_shows_how_late_it_met_the_last_deadline():
+    from datetime import datetime, timedelta, timezone
+
+    from servicekit.tasks import deadline_met
+
+    now = datetime.now(timezone.utc)
+    deadline_met("kit windows", now - timedelta(seconds=1.5), now)
+    text = (await Metrics("kit", process_collectors=False).render()).decode()
+    assert value(text, "deadline_lag_seconds", loop="kit windows") == 1.5
+    deadline_met("kit windows", now + timedelta(seconds=1), now)  # early (a quote opened it): not late
+    text = (await Metrics("kit", process_collectors=False).render()).decode()
+    assert value(text, "deadline_lag_seconds", loop="kit windows") == 0

@@ -22,7 +22,7 @@ import httpx
 
 from devstack import supervisor
 from devstack.broker import port_open, tansu_command, wait_for_port
-from devstack.keys import ensure_jwt_keys
+from devstack.keys import ensure_compose_secrets, ensure_jwt_keys
 from devstack.stack import ALL, GATEWAY, SERVICES, WEB, WITH_DATABASE, process_env
 
 DEMO_PASSWORD = "demo12345"
@@ -155,12 +155,17 @@ def stop(args: argparse.Namespace) -> int:
 
 
 def keys(args: argparse.Namespace) -> int:
-    """The secrets docker-compose mounts: the gateway's token key pair and the platform seal CA."""
+    """The secrets docker-compose mounts: the gateway's token key pair, the platform seal CA and the
+    passwords of PostgreSQL, MinIO and Grafana."""
     folder = Path(args.folder)
     private, public = ensure_jwt_keys(folder)
     print(f"token signing key: {private}\npublic key (services verify with it): {public}")
     # The contracts service's public entry point makes the CA (devstack imports no service code).
-    return subprocess.run([sys.executable, "-m", "contracts.ca", str(folder)], check=False).returncode
+    code = subprocess.run([sys.executable, "-m", "contracts.ca", str(folder)], check=False).returncode
+    for made in ensure_compose_secrets(folder):
+        print(f"password: {made}")
+    print(f"{folder}: readable by the containers' user, closed to everyone else here (0700)")
+    return code
 
 
 def demo(args: argparse.Namespace) -> int:

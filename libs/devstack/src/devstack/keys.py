@@ -25,3 +25,24 @@ def ensure_jwt_keys(folder: Path) -> tuple[Path, Path]:
         console.write_text(secrets.token_urlsafe(32))
         console.chmod(0o600)
     return private, public
+
+
+COMPOSE_PASSWORDS = ("postgres-password", "minio-root-user", "minio-root-password", "grafana-admin-password")
+
+
+def ensure_compose_secrets(folder: Path) -> list[Path]:
+    """The passwords docker-compose.yml mounts as secrets (there is no default one), made once, random.
+    The containers run as an unprivileged user (uid 10001) and docker-compose bind-mounts a secret file
+    with its mode on this machine, so the files are readable (0644) and the folder is the lock: 0700."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for name in COMPOSE_PASSWORDS:
+        path = folder / name
+        if not path.exists():
+            path.write_text("framework" if name == "minio-root-user" else secrets.token_urlsafe(24))
+            made.append(path)
+    for path in folder.iterdir():
+        if path.is_file():
+            path.chmod(0o644)
+    folder.chmod(0o700)
+    return made

@@ -14,6 +14,7 @@ mix their figures, and the scraper sees one set per process (Prometheus adds `jo
     consumer_lag{topic,partition}                     end offset - committed offset of the service's group
     timer_lag_seconds{timer}                          how late the last tick of a periodic task started
     timer_last_run_timestamp_seconds{timer}, timer_consecutive_failures{timer}
+    deadline_lag_seconds{loop}                        how late the last deadline a loop acted on was met
 
 The hot path (one request, one event) only bumps counters whose labelled children are cached; what
 needs the database or the broker (outbox, DLQ, lag) is read when /metrics is scraped, by the
@@ -87,6 +88,9 @@ class Metrics:
                                ["timer"], registry=registry)
         self.timer_last_run = Gauge("timer_last_run_timestamp_seconds", "When the last tick of a periodic task "
                                     "started (Unix time)", ["timer"], registry=registry)
+        self.deadline_lag = Gauge("deadline_lag_seconds", "How late a scheduled-deadline loop met the last "
+                                  "deadline it acted on (a bidding window opened or closed)", ["loop"],
+                                  registry=registry)
         self.timer_failures = Gauge("timer_consecutive_failures", "Ticks of a periodic task failed in a row",
                                     ["timer"], registry=registry)
         self.refresh_errors = Counter("metrics_refresh_errors", "Scrapes that could not read a figure",
@@ -107,12 +111,14 @@ class Metrics:
 
     # -- at scrape time ----------------------------------------------------------------------------
     async def refresh(self) -> None:
-        from servicekit.tasks import TIMERS
+        from servicekit.tasks import DEADLINES, TIMERS
 
         for name, state in list(TIMERS.items()):
             self.timer_lag.labels(name).set(state.lag)
             self.timer_last_run.labels(name).set(state.last_run)
             self.timer_failures.labels(name).set(state.failures)
+        for loop, late in list(DEADLINES.items()):
+            self.deadline_lag.labels(loop).set(late)
         for part, refresher in self.refreshers.items():
             try:
                 await asyncio.wait_for(refresher(), timeout=REFRESH_TIMEOUT)

@@ -13,6 +13,7 @@ from typing import NoReturn
 
 import uvicorn
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.engine import make_url
 
 from servicekit.app import Service
@@ -95,6 +96,8 @@ def run(*, name: str, package: str, settings_cls: type[ServiceSettings],
         settings = settings_cls()
     except ValidationError as exc:
         die(name, config_error_line(exc), code=2)
+    except SettingsError as exc:  # a *_FILE that cannot be read
+        die(name, f"invalid configuration: {exc}", code=2)
     configure_logging(name, level=settings.log_level, fmt=settings.log_format)
     service = build(settings)
     preflight(service, package)

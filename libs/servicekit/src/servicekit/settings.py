@@ -1,11 +1,46 @@
 """Settings every service reads from its environment (pydantic-settings). A service subclasses
-`ServiceSettings` for its own knobs; names are the upper-case field names (DATABASE_URL, ...)."""
+`ServiceSettings` for its own knobs; names are the upper-case field names (DATABASE_URL, ...).
 
+Every setting can also be read from a file: `<NAME>_FILE=/run/secrets/x` (docker secrets; the file's
+content without its trailing newline), which wins over `<NAME>`. A password never needs to be in the
+environment: DATABASE_PASSWORD(_FILE) is put into DATABASE_URL, S3_SECRET_ACCESS_KEY_FILE, ..."""
+
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
+from sqlalchemy.engine import make_url
+
+
+class SecretFiles(PydanticBaseSettingsSource):
+    """`<NAME>_FILE` names the file holding setting NAME, for every setting without a `*_file` setting
+    of its own (JWT_PUBLIC_KEY_FILE and the like are paths the service reads itself)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        fields = self.settings_cls.model_fields
+        values: dict[str, Any] = {}
+        for name in fields:
+            variable = f"{name.upper()}_FILE"
+            path = os.environ.get(variable)
+            if not path or f"{name}_file" in fields:
+                continue
+            try:
+                values[name] = Path(path).read_text().rstrip("\r\n")
+            except OSError as exc:
+                raise SettingsError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from None
+        return values
+
+
+def with_secret_files(init: PydanticBaseSettingsSource, env: PydanticBaseSettingsSource,
+                      dotenv: PydanticBaseSettingsSource, secrets: PydanticBaseSettingsSource,
+                      settings_cls: type[BaseSettings]) -> tuple[PydanticBaseSettingsSource, ...]:
+    return init, SecretFiles(settings_cls), env, dotenv, secrets
 
 from servicekit import workdays
 from servicekit.workdays import WorkingCalendar
@@ -61,8 +96,19 @@ class ServiceSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field(
         None, description="OTLP/HTTP collector (http://collector:4318): spans are exported there; unset: no tracing")
 
+    database_password: str | None = Field(
+        None, description="Put into DATABASE_URL (which then names no password): DATABASE_PASSWORD_FILE in compose")
+
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return with_secret_files(init_settings, env_settings, dotenv_settings, file_secret_settings, settings_cls)
 
     @field_validator("database_url")
     @classmethod
@@ -71,6 +117,12 @@ class ServiceSettings(BaseSettings):
 
     def working_calendar(self) -> WorkingCalendar:
         return workdays.load(self.working_calendar_file)
+    @model_validator(mode="after")
+    def _database_password(self) -> "ServiceSettings":
+        if self.database_password and not self.database_url.startswith("sqlite"):
+            url = make_url(self.database_url).set(password=self.database_password)
+            self.database_url = url.render_as_string(hide_password=False)
+        return self
 
     def public_key_pem(self) -> str | None:
         if self.jwt_public_key:

@@ -12,7 +12,8 @@ it comes during a tick or between two.
 
 Each loop's state is in `TIMERS[name]` (this process's; /metrics shows it): how late the last tick
 started against its schedule (the previous tick's end + `every`: a busy event loop or a blocked
-thread shows here), when it started, and how many ticks failed in a row."""
+thread shows here), when it started, and how many ticks failed in a row. A loop that acts on
+deadlines says how late it met the last one with `deadline_met` (`DEADLINES`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 _log = logging.getLogger("servicekit.tasks")
@@ -34,6 +36,13 @@ class TimerState:
 
 
 TIMERS: dict[str, TimerState] = {}
+DEADLINES: dict[str, float] = {}  # loop -> how late (seconds) the last deadline it acted on was met
+
+
+def deadline_met(loop: str, due: datetime, now: datetime) -> None:
+    """A scheduled-deadline loop (bidding's windows) acted on something due at `due`, at `now`: how late
+    that was is the loop's `deadline_lag_seconds` in /metrics (a tick interval at most, when healthy)."""
+    DEADLINES[loop] = max(0.0, (now - due).total_seconds())
 
 
 async def periodic(tick: Callable[[], Awaitable[Any]], *, every: float, name: str,

@@ -1,6 +1,6 @@
 """Traces: the W3C `traceparent` every request and event already carries becomes OpenTelemetry spans,
 exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set (`http://collector:4318`). Off by
-default, and then nothing here is even imported by the hot path: `enabled()` is one global read.
+default: the SDK is then never imported, and the hot path pays one global read (`enabled()`).
 
     HTTP server span   "GET /api/v1/plans/{plan_id}"   (servicekit.http.RequestContextMiddleware),
                        child of the caller's traceparent (the gateway's own server span)

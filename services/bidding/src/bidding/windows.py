@@ -21,6 +21,7 @@ from contracts_schema.events.bidding import BiddingClosed, ProjectFailed, Projec
 from servicekit.db import Database
 from servicekit.logging import log_context
 from servicekit.outbox import emit
+from servicekit.tasks import deadline_met
 
 log = logging.getLogger("bidding.windows")
 
@@ -130,7 +131,7 @@ async def run_due(db: Database, clock: Clock, *, limit: int = 1000) -> int:
         query = (select(Project).where(Project.method == Method.SECONDARY, due, Project.id.not_in(failed))
                  .order_by(Project.ends_at).limit(1).with_for_update(skip_locked=True)
                  .execution_options(populate_existing=True))
-        project_id = None
+        project_id, due_at = None, None
         try:
             async with db.transaction() as session:
                 project = (await session.exec(query)).first()
@@ -144,6 +145,10 @@ async def run_due(db: Database, clock: Clock, *, limit: int = 1000) -> int:
                         await open_window(session, project, now)
                     elif action == domain.Due.CLOSE:
                         await close_window(session, project, now)
+                    if action in (domain.Due.OPEN, domain.Due.CLOSE):
+                        due_at = project.starts_at if action == domain.Due.OPEN else project.ends_at
+            if due_at is not None:
+                deadline_met("bidding windows", due_at, now)  # how late the window moved (/metrics)
             done += 1
         except Exception:
             if project_id is None:
