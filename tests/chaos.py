@@ -14,7 +14,9 @@ refills it. Cells run in batches: every cell of a batch is walked up to its step
 by one its step is done, the process killed at once and the cell's next effect awaited (the seconds to
 recover: SIGKILL → the process answering /readyz again and the step's effect seen elsewhere), then every
 cell is finished and checked (in parallel). Kills rotate over the processes, so that none dies twice in
-circus's flapping window. Every wait polls a condition up to a deadline.
+circus's flapping window. Every wait polls a condition up to a deadline. `--per-kill N` lets one kill
+strike N cells of a process: their steps are done at once and the kill follows the last answer (fewer
+kills for a busy machine; each cell's command is then up to a second or two before the kill).
 
 Outcomes: `ok` (finished, everything exact), `LOST` (finished, but an order, contract or announcement is
 missing or doubled, or the ledger is off: a real bug), `error` (a step refused or a wait ran out; also a
@@ -31,7 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -214,22 +216,28 @@ class Run:
                                       quantity=DIRECT["quantity"])["id"]
             return
         # the window lasts while the killed process is away when the kill follows the publish; else a few seconds
-        seconds = {"publish": 45, "quote": 15}.get(self.cell.step, 6)
+        seconds = {"publish": 60}.get(self.cell.step, 20)
         expect(self.purchaser.post(f"/api/v1/projects/{self.pid}/publish", json={"duration_seconds": seconds}),
                "发布")
 
+    def in_status(self, status: str) -> bool:
+        project = self.project()
+        if project["status"] in ("failed", "terminated"):
+            raise RuntimeError(f"the project ended {project['status_label']}: {project['outcome_reason']}")
+        return project["status"] == status
+
     def do_quote(self) -> None:
-        self.until(lambda: self.project()["status"] == "quoting", "项目报价中")
+        self.until(lambda: self.in_status("quoting"), "项目报价中")
         quotes = [("supplier-3", DIRECT["amount"])] if self.cell.flow == "1.2" else BIDDING["quotes"]
         for user, amount in quotes:
             expect(self.client(user).post(f"/api/v1/projects/{self.pid}/quotes", json={"amount": amount}),
                    f"{user} quotes", 201)
 
     def do_close(self) -> None:
-        self.until(lambda: self.project()["status"] == "awaiting_confirmation", "the window closed (结果待确认)")
+        self.until(lambda: self.in_status("awaiting_confirmation"), "the window closed (结果待确认)")
 
     def do_confirm(self) -> None:
-        self.until(lambda: self.project()["status"] == "awaiting_confirmation", "结果待确认")
+        self.until(lambda: self.in_status("awaiting_confirmation"), "结果待确认")
         winner = expect(self.purchaser.get(f"/api/v1/projects/{self.pid}/quotes"), "the quotes")["proposed_winner"]
         expect(self.purchaser.post(f"/api/v1/projects/{self.pid}/confirm-result", json={"quote_id": winner["id"]}),
                "确认成交结果")
@@ -349,12 +357,15 @@ def kill(platform: Supervised, process: str) -> Callable[[], bool]:
     return back
 
 
-def rotate(cells: Iterable[Cell]) -> list[Cell]:
-    """The kill order: processes in turn, so that the same one is killed as seldom in a row as can be."""
-    by_process: dict[str, list[Cell]] = {}
-    for cell in cells:
-        by_process.setdefault(cell.process, []).append(cell)
-    order: list[Cell] = []
+def strikes(cells: list[Cell], per_kill: int) -> list[list[Cell]]:
+    """The kills, in order: up to `per_kill` cells of one process each; the processes in turn, so that
+    the same one is killed as seldom in a row as can be (circus holds back one that dies twice in 30 s)."""
+    by_process: dict[str, list[list[Cell]]] = {}
+    for process in PROCESSES:
+        mine = [cell for cell in cells if cell.process == process]
+        if mine:
+            by_process[process] = [mine[i:i + per_kill] for i in range(0, len(mine), per_kill)]
+    order: list[list[Cell]] = []
     while any(by_process.values()):
         for process in sorted(by_process, key=lambda p: -len(by_process[p])):
             if by_process[process]:
@@ -373,19 +384,26 @@ def _guard(run: Run, action: Callable[[], None]) -> None:
             traceback.print_exc()
 
 
-def strike(run: Run) -> None:
-    """The cell's step, the kill at once, the wait for the platform and the step's effect."""
-    platform = run.world.platform
+def strike(runs: list[Run], pool: ThreadPoolExecutor) -> None:
+    """The cells' steps (at once when several), the kill right after the last answer, then for each cell
+    the wait for the process and the step's effect elsewhere."""
+    platform = runs[0].world.platform
     wait_until(platform.all_ready, "every process ready before the kill", WAIT)
-    step = run.steps.index(run.cell.step)
-    run.walk_to(step)
+    list(pool.map(lambda r: _guard(r, lambda: r.walk_to(r.steps.index(r.cell.step))), runs))
+    live = [run for run in runs if not run.outcome]
+    if not live:
+        return
     started = time.monotonic()
-    back = kill(platform, run.cell.process)
-    wait_until(back, f"{run.cell}: {run.cell.process} back and every service ready", WAIT)
-    wait_until(run.effect_seen, f"{run.cell}: the effect of {run.cell.step}", WAIT)
-    run.recovery = time.monotonic() - started
-    if run.cell.flow == "1.3" and run.cell.step == "publish":
-        run.walk_to(run.steps.index("quote"))  # within the window that opened while the process was away
+    back = kill(platform, runs[0].cell.process)
+
+    def recover(run: Run) -> None:
+        wait_until(back, f"{run.cell}: {run.cell.process} back and every service ready", WAIT)
+        wait_until(run.effect_seen, f"{run.cell}: the effect of {run.cell.step}", WAIT)
+        run.recovery = time.monotonic() - started
+        if run.cell.flow == "1.3" and run.cell.step == "publish":
+            run.walk_to(run.steps.index("quote"))  # within the window that opened while the process was away
+
+    list(pool.map(lambda r: _guard(r, lambda: recover(r)), live))
 
 
 def finish(run: Run) -> None:
@@ -397,18 +415,24 @@ def finish(run: Run) -> None:
     run.outcome, run.detail = ("LOST", "; ".join(lost)) if lost else ("ok", "")
 
 
-def run_cells(world: World, cells: list[Cell], batch: int = 38, say: Callable[[str], None] = print) -> list[Run]:
-    """Every cell, in batches of `batch`: walked up to its step in parallel, struck one by one, finished
-    in parallel. Prints a line per cell as it ends."""
+def run_cells(world: World, cells: list[Cell], batch: int = 38, per_kill: int = 1,
+              say: Callable[[str], None] = print) -> list[Run]:
+    """Every cell, in batches of about `batch`: walked up to its step in parallel, struck (`per_kill` cells
+    of one process to a kill), finished in parallel. Prints a line per kill and per cell as it ends."""
     runs: list[Run] = []
-    order = rotate(cells)
+    order = strikes(cells, per_kill)
+    per_batch = max(1, batch // per_kill)
     with ThreadPoolExecutor(WORKERS) as pool:
-        for first in range(0, len(order), batch):
-            group = [Run(cell, world) for cell in order[first:first + batch]]
+        for first in range(0, len(order), per_batch):
+            kills = [[Run(cell, world) for cell in group] for group in order[first:first + per_batch]]
+            group = [run for runs_of_kill in kills for run in runs_of_kill]
             runs += group
+            say(f"batch of {len(group)} cells: walking each up to its step…")
             list(pool.map(lambda r: _guard(r, r.walk_before), group))
-            for run in group:
-                _guard(run, lambda: strike(run))
+            for struck in kills:
+                strike(struck, pool)
+                say(f"  killed {struck[0].cell.process} after " + ", ".join(
+                    f"{r.cell.flow} {r.cell.step} ({r.outcome or _seconds(r.recovery)})" for r in struck))
             list(pool.map(lambda r: _guard(r, lambda: finish(r)), group))
             for run in group:
                 say(f"  {run.cell!s:<32} {run.outcome:<5} {_seconds(run.recovery):>6}  {run.detail}")
@@ -450,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="the sample's seed (printed; give it again to re-run a sample)")
     parser.add_argument("--cell", action="append", type=Cell.parse, help="one cell, process:flow:step (repeatable)")
     parser.add_argument("--batch", type=int, default=38, help="cells walked and struck together (default 38)")
+    parser.add_argument("--per-kill", type=int, default=1,
+                        help="cells of one process struck by one kill: their steps at once, the kill after the "
+                             "last answer (default 1: every cell its own kill)")
     args = parser.parse_args(argv)
     if args.cell:
         cells = args.cell
@@ -466,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="chaos-") as folder, supervised(Path(folder), PLATFORM_ENV) as platform:
         world = World.open(platform)
         try:
-            runs = run_cells(world, cells, batch=args.batch, say=lambda line: print(line, flush=True))
+            runs = run_cells(world, cells, batch=args.batch, per_kill=args.per_kill, say=lambda line: print(line, flush=True))
         finally:
             world.people.close()
     print(f"\n{table(runs)}\n{time.monotonic() - started:.0f} s in all; load average now "

@@ -1,7 +1,7 @@
 """The chaos matrix in CI (issue 11): a sample of cells chosen afresh each run — five, each killing a
-different process (four services or the broker) right after a random step of manual 1.2 or 1.3 — on one
-platform started as `make run` starts it. The seed is printed; `python tests/chaos.py --sample 5 --seed N`
-runs the same cells again. `make chaos` runs every cell (tests/chaos.py)."""
+different one of the six processes (five services, the broker) right after a random step of manual 1.2 or
+1.3 — on one platform started as `make run` starts it; every cell its own kill. The seed is printed;
+`python tests/chaos.py --sample 5 --seed N` runs the same cells again. `make chaos` runs every cell (tests/chaos.py)."""
 
 from __future__ import annotations
 

@@ -5,12 +5,14 @@ names what was tampered with."""
 
 from __future__ import annotations
 
+import asyncio
+
 import sqlalchemy as sa
 from cryptography import x509
 
 from contracts import ca as authority
 from contracts import signing
-from contracts.store import ContractFile, Seal
+from contracts.store import ContractFile, Seal, SealCertificate
 
 
 async def status_of(w, cid, unit) -> str:
@@ -217,6 +219,28 @@ async def test_without_a_certificate_only_the_demo_password_enrolls(contracts_wo
     assert (await w.get("/api/v1/contracts/seal-certificate", supplier)).status_code == 404
     ca_pem = await w.client.get("/api/v1/contracts/ca-certificate")
     assert ca_pem.text.startswith("-----BEGIN CERTIFICATE-----")
+
+
+async def test_two_first_seals_of_a_unit_at_once_enroll_it_once(contracts_world):
+    """The chaos suite's parallel flows found it (issue 11): a unit's first two seals at the same moment
+    (the demo CA enrolls a unit at its first seal) — the second was refused 409 seal_already_enrolled."""
+    w = contracts_world
+    purchaser, supplier = w.unit("purchaser"), w.unit("supplier")
+    cids = []
+    for _ in range(2):
+        contract, _, _ = await w.drafted(purchaser, supplier)
+        assert (await w.post(f"/api/v1/contracts/{contract['id']}/send", supplier)).status_code == 200
+        confirm = await w.post(f"/api/v1/contracts/{contract['id']}/confirm", purchaser, json={"ca_mode": "ca_seal"})
+        assert confirm.status_code == 200, confirm.text
+        cids.append(contract["id"])
+    seals = await asyncio.gather(*(w.post(f"/api/v1/contracts/{cid}/seal", supplier, json={"ca_password": "ca12345"})
+                                   for cid in cids))
+    assert [s.status_code for s in seals] == [200, 200], [s.text for s in seals]
+    assert seals[0].json()["seals"][0]["certificate_serial"] == seals[1].json()["seals"][0]["certificate_serial"]
+    async with w.service.db.read() as session:
+        certificates = (await session.exec(sa.select(SealCertificate.serial).where(
+            SealCertificate.org_id == supplier.party.org_id))).all()
+    assert len(certificates) == 1
 
 
 async def test_verification_names_a_changed_document(contracts_world):

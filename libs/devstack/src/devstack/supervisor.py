@@ -89,11 +89,33 @@ class _CircusLog(logging.Handler):
         say("circus", self.format(record))
 
 
+def _reaping_watcher() -> type:
+    """circus's Watcher, reaping a dead process its periodic check finds before the SIGCHLD handler does.
+    circus 0.19's manage_processes drops such a process silently: no `reap` event (the flapping plugin
+    never counts that death, so a process that keeps dying is not held back) and no after_reap hook (no
+    "ended with" line). On a busy machine the check often comes first."""
+    from circus.process import DEAD_OR_ZOMBIE, UNEXISTING
+    from circus.watcher import Watcher
+    from tornado import gen
+
+    class ReapingWatcher(Watcher):
+        @gen.coroutine
+        def manage_processes(self):  # type: ignore[no-untyped-def]
+            if not self.is_stopped():
+                for process in list(self.processes.values()):
+                    if process.status in (DEAD_OR_ZOMBIE, UNEXISTING):
+                        self.reap_process(process.pid)
+            yield super().manage_processes()
+
+    return ReapingWatcher
+
+
 def run(processes: dict[str, tuple[list[str], dict[str, str]]], var: Path) -> None:
     """Runs {name: (command, environment)} until Ctrl-C, SIGTERM or `devstack stop` (blocks)."""
     from circus.arbiter import Arbiter
     from circus.plugins import get_plugin_cmd
-    from circus.watcher import Watcher
+
+    Watcher = _reaping_watcher()  # noqa: N806
 
     global _width
     _width = max(len(name) for name in (*processes, "devstack", "circus"))

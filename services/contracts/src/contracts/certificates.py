@@ -10,6 +10,7 @@ import hmac
 import logging
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import select
 
@@ -34,8 +35,11 @@ class Locked(APIError):
 
 
 async def enroll(db: Database, ca: CertificateAuthority, settings: Settings, user: Principal,
-                 password: str) -> SealCertificate:
-    """Generates the unit's key pair, has the CA issue its certificate, keeps the key encrypted."""
+                 password: str, first_use: bool = False) -> SealCertificate:
+    """Generates the unit's key pair, has the CA issue its certificate, keeps the key encrypted.
+    `first_use` (the demo CA enrolling a unit at its first seal): a certificate another request of the
+    unit enrolled meanwhile is the one to use, not a conflict. Enrollments of one unit take their turns
+    (SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction-scoped advisory lock on the unit)."""
     if user.role not in ("purchaser", "supplier"):
         raise Forbidden("只有采购单位和供应商需要签章证书。")
     now = utcnow()
@@ -45,7 +49,11 @@ async def enroll(db: Database, ca: CertificateAuthority, settings: Settings, use
                                          kdf_n=settings.seal_kdf_n,
                                          crl_url=settings.public_base_url.rstrip("/") + "/api/v1/contracts/ca.crl")
     async with db.transaction() as session:
+        if db.is_postgres:
+            await session.exec(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"seal:{user.org_id}"))))
         current = await active_certificate(session, user.org_id)
+        if current is not None and current.not_after > now and first_use:
+            return current
         if current is not None and current.not_after > now:
             raise Conflict(f"本单位已有有效的签章证书（{current.serial}），请先吊销再重新办理。",
                            code="seal_already_enrolled")
@@ -81,7 +89,7 @@ async def for_sealing(db: Database, ca: CertificateAuthority, settings: Settings
         cert = await active_certificate(session, user.org_id)
     if cert is None and ca.demo and settings.demo_ca_password and \
             hmac.compare_digest(password.encode(), settings.demo_ca_password.encode()):
-        cert = await enroll(db, ca, settings, user, password)
+        cert = await enroll(db, ca, settings, user, password, first_use=True)
     if cert is None:
         raise Conflict("本单位尚未办理签章证书，请先办理（POST /api/v1/contracts/seal-certificate）。",
                        code="seal_not_enrolled")

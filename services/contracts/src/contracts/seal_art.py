@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,9 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
 )
 RED = "0.86 0.08 0.10"
+# fontTools reads tables and decompiles glyph programs lazily, in place: not safe from two threads at once
+# (seals are drawn in worker threads; two at the same moment corrupted a glyph, issue 11's chaos suite).
+_FONT_LOCK = threading.Lock()
 PURPOSE = "合同专用章"
 
 
@@ -45,10 +49,11 @@ def find_font(configured: str | Path | None = None, candidates: tuple[str, ...] 
 
 @lru_cache(maxsize=4)
 def _font(path: str) -> TTFont:
-    if path.lower().endswith(".ttc"):
-        fonts = TTCollection(path).fonts
-        return next((f for f in fonts if f["name"].getDebugName(1).endswith(" SC")), fonts[0])
-    return TTFont(path)
+    with _FONT_LOCK:
+        if path.lower().endswith(".ttc"):
+            fonts = TTCollection(path).fonts
+            return next((f for f in fonts if f["name"].getDebugName(1).endswith(" SC")), fonts[0])
+        return TTFont(path)
 
 
 class _PdfPen(BasePen):
@@ -71,6 +76,11 @@ class _PdfPen(BasePen):
 
 def _glyph(font: TTFont, char: str) -> tuple[str, float]:
     """(path operators in font units, advance width in font units)."""
+    with _FONT_LOCK:
+        return _glyph_locked(font, char)
+
+
+def _glyph_locked(font: TTFont, char: str) -> tuple[str, float]:
     glyphs = font.getGlyphSet()
     name = font.getBestCmap().get(ord(char))
     if name is None:
@@ -84,7 +94,7 @@ def _text_at(font: TTFont | None, text: str, *, size: float, x: float, y: float,
     """`text` filled left to right from (x, y) at `size` points, rotated by `angle` radians."""
     if font is None:
         return ""
-    scale = size / font["head"].unitsPerEm
+    scale = size / _units_per_em(font)
     out, advance = [], 0.0
     for char in text:
         ops, width = _glyph(font, char)
@@ -100,7 +110,12 @@ def _text_at(font: TTFont | None, text: str, *, size: float, x: float, y: float,
 def _width(font: TTFont | None, text: str, size: float) -> float:
     if font is None:
         return 0.0
-    return sum(_glyph(font, c)[1] for c in text) * size / font["head"].unitsPerEm
+    return sum(_glyph(font, c)[1] for c in text) * size / _units_per_em(font)
+
+
+def _units_per_em(font: TTFont) -> float:
+    with _FONT_LOCK:
+        return float(font["head"].unitsPerEm)
 
 
 def _circle(cx: float, cy: float, r: float) -> str:
