@@ -16,9 +16,11 @@ from catalog.store import (
     Agreement,
     AgreementRecord,
     Offering,
+    RotationPosition,
     ShortlistedSupplier,
     get_agreement,
     load_agreement,
+    rotation_order,
     service_ids_for,
 )
 from contracts_schema import categories
@@ -64,6 +66,8 @@ async def publish_agreement(db: Database, user: Principal, data: dict[str, Any])
                                                        [domain.Tier(t["min_quantity"], t["unit_price"])
                                                         for t in x["discount_tiers"]])
              for s in suppliers for i, x in enumerate(s["services"])}
+    order = domain.rotation_order(list(data["methods"]), [s["supplier_id"] for s in suppliers],
+                                  data.get("rotation_order"))
     agreement_id = new_id("AG")
     bind_context(agreement_id=agreement_id)
     async with db.transaction() as session:
@@ -71,7 +75,7 @@ async def publish_agreement(db: Database, user: Principal, data: dict[str, Any])
         if taken:
             raise Conflict(f"协议编号 {data['agreement_no']} 已发布过（{taken}）", code="agreement_exists")
         agreement = Agreement(id=agreement_id, agency_org_id=user.org_id, agency_name=user.org_name,
-                              **{k: v for k, v in data.items() if k not in ("suppliers", "methods")},
+                              **{k: v for k, v in data.items() if k not in ("suppliers", "methods", "rotation_order")},
                               methods=list(data["methods"]), published_at=now,
                               status=domain.agreement_status(data["valid_from"], data["valid_to"], today))
         session.add(agreement)
@@ -86,6 +90,8 @@ async def publish_agreement(db: Database, user: Principal, data: dict[str, Any])
                                                    "unit_price": f"{t.unit_price:.2f}"}
                                                   for t in tiers[(s["supplier_id"], i)]])
                          for s in suppliers for i, x in enumerate(s["services"])])
+        session.add_all([RotationPosition(agreement_id=agreement_id, supplier_id=supplier_id, position=place)
+                         for place, supplier_id in enumerate(order or [], 1)])
         await session.flush()
         record = await load_agreement(session, agreement)
         await emit(session, _published_event(record))
@@ -111,7 +117,7 @@ def _published_event(record: AgreementRecord) -> events.AgreementPublished:
                                    agreement_price=o.agreement_price, listed=o.status == "listed", price=o.price,
                                    discount_tiers=event_tiers(o))
                    for o, _ in record.offerings],
-        published_at=a.published_at)
+        published_at=a.published_at, rotation_order=rotation_order(record))
 
 
 async def open_agreement(db: Database, agreement_id: str) -> AgreementRecord:
