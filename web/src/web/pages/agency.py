@@ -392,11 +392,14 @@ async def agreement_page(request: Request, agreement_id: str) -> Response:
 
 
 @router.get("/suppliers")
-async def suppliers(request: Request, agreement_id: str = "", status: str = "", q: str = "") -> Response:
+async def suppliers(request: Request, agreement_id: str = "", status: str = "", q: str = "",
+                    view: str = "") -> Response:
     viewer = require(request, "agency")
     listing = await gateway(request).get("/catalog/agreements", token=viewer.token, page_size=100)
     choices = [a for a in listing["items"] if a["status"] != "expired"] or listing["items"]
     chosen = agreement_id or (choices[0]["id"] if choices else "")
+    if view == "clearing" and chosen:  # the menu's 清退管理: the chosen agreement's clearing screen
+        return redirect(request, f"/suppliers/{chosen}/clearing")
     agreement = None
     rows: list[dict[str, Any]] = []
     if chosen:
