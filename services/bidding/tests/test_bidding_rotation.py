@@ -186,3 +186,12 @@ async def test_a_cleared_supplier_leaves_the_rotation_and_is_refused_everywhere(
         nxt = await rotation(world, fx)
         assert who(fx, nxt) != 3
         await world.ok("POST", f"/api/v1/projects/{nxt['id']}/accept", headers=world.supplier(who(fx, nxt)))
+
+
+async def test_a_republished_agreement_keeps_the_order_and_appends_the_new_supplier(world, fx):
+    await world.feed(rotation_agreement(fx))
+    extra = "914301000000000099"
+    again = fx.agreement_published(suppliers=5, methods=["rotation"], extra_supplier_ids=[extra])
+    await world.feed(again.model_copy(update={"rotation_order": [extra, *[fx.supplier_id(i) for i in sorted(ORDER)]]}))
+    order = await world.ok("GET", f"/api/v1/projects/rotation-orders/{fx.AGREEMENT}", headers=world.supplier(1))
+    assert [p["supplier_id"] for p in order["places"]] == [fx.supplier_id(i) for i in ORDER] + [extra]

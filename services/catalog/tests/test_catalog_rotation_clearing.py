@@ -107,3 +107,20 @@ async def test_the_cases_that_may_lead_to_clearing_are_counted_for_the_agency(ca
     other = await catalog.client.get(f"/api/v1/catalog/agreements/{agreement['id']}/clearing",
                                      headers=catalog.headers("other_agency"))
     assert other.status_code == 403
+
+
+async def test_a_supplementary_solicitation_appends_a_supplier_to_the_rotation_order(catalog, tag, suppliers):
+    one, two, six = suppliers[1][0], suppliers[2][0], suppliers[6][0]
+    agreement = await catalog.publish(tag, methods=["rotation"], rotation_order=[six, one])
+    added = {"supplier_id": two, "name": suppliers[2][1], "services": [
+        {"category_code": "C120401", "name": f"办公楼物业管理服务{tag}", "unit": "平方米·月", "agreement_price": "4.40"}]}
+    url = f"/api/v1/catalog/agreements/{agreement['id']}/suppliers"
+    r = await catalog.client.post(url, json=added, headers=catalog.headers("other_agency"))
+    assert r.status_code == 403
+    r = await catalog.client.post(url, json=added, headers=catalog.headers())
+    assert r.status_code == 201, r.text
+    assert [p["supplier_id"] for p in r.json()["rotation_order"]] == [six, one, two]
+    events = await catalog.events("AgreementPublished", agreement_id=agreement["id"])
+    assert [e["rotation_order"] for e in events] == [[six, one], [six, one, two]]
+    again = await catalog.client.post(url, json=added, headers=catalog.headers())
+    assert again.status_code == 409 and again.json()["error"]["code"] == "duplicate_supplier"

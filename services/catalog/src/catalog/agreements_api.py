@@ -115,6 +115,12 @@ async def publish_agreement(body: AgreementIn, user: Agency, db: DB) -> Agreemen
     return agreement_out(await agreements.publish_agreement(db, user, body.model_dump()))
 
 
+@router.post("/agreements/{agreement_id}/suppliers", status_code=201, response_model=AgreementOut,
+             summary="补充征集: add a shortlisted supplier with its services (agency); rotation: appended to the order")
+async def add_supplier(agreement_id: Id, body: ShortlistedSupplierIn, user: Agency, db: DB) -> AgreementOut:
+    return agreement_out(await agreements.add_supplier(db, user, agreement_id, body.model_dump()))
+
+
 @router.post("/agreements/{agreement_id}/suppliers/{supplier_id}/suspend", response_model=SupplierOut,
              summary="Suspend a shortlisted supplier under the agreement (agency): it is no longer offered")
 async def suspend_supplier(agreement_id: Id, supplier_id: Id, body: RequiredReasonIn, user: Agency,
