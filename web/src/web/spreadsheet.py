@@ -30,7 +30,7 @@ CATEGORY = re.compile(r"^C\d{2,8}$")
 PHONE = re.compile(r"^[0-9+\- ]{0,20}$")
 MAX_MONEY = Decimal("999999999.99")
 MAX_ROWS = 5000
-METHODS = {"直接选定": "direct_selection", "二次竞价": "secondary_bidding"}
+METHODS = {"直接选定": "direct_selection", "二次竞价": "secondary_bidding", "顺序轮候": "rotation"}
 METHOD_LABELS = {code: label for label, code in METHODS.items()}
 
 
@@ -64,7 +64,7 @@ AGREEMENT = Table("agreement", "协议", "框架协议本身，只填一行。",
            example="C08"),
     Column("valid_from", "有效期起", "date", note="日期，如 2026-01-01", example="2026-01-01"),
     Column("valid_to", "有效期止", "date", note="最后可用的一天（含当天），不得早于有效期起", example="2027-12-31"),
-    Column("methods", "采购方式", "methods", note="直接选定、二次竞价，可填一种或两种，用顿号分隔",
+    Column("methods", "采购方式", "methods", note="直接选定、二次竞价、顺序轮候，可填一种或多种，用顿号分隔（顺序轮候的轮候顺序为本表供应商的先后顺序，即第一阶段排名）",
            example="直接选定、二次竞价"),
     Column("agency_address", "征集人地址", required=False, max_length=300, note="选填",
            example="湖南省长沙市芙蓉区五一大道 1 号"),

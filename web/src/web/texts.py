@@ -22,6 +22,7 @@ MENUS: dict[str, tuple[MenuItem, ...]] = {
         MenuItem("入围服务库", "/catalog", "框架协议首页"),
         MenuItem("直接选定项目", "/projects?method=direct_selection", "项目管理"),
         MenuItem("二次竞价项目管理（服务类）", "/projects?method=secondary_bidding", "项目管理"),
+        MenuItem("顺序轮候项目", "/projects?method=rotation", "项目管理"),
         MenuItem("我的合同", "/contracts", "合同与订单"),
         MenuItem("我的订单", "/orders", "合同与订单"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
@@ -46,6 +47,7 @@ MENUS: dict[str, tuple[MenuItem, ...]] = {
         MenuItem("导入入围结果", "/agreements/import", "框架协议"),
         MenuItem("协议执行台账", "/ledgers", "框架协议"),
         MenuItem("供应商管理", "/suppliers", "供应商管理"),
+        MenuItem("清退管理", "/suppliers?view=clearing", "供应商管理"),
         MenuItem("入围服务库", "/catalog", "框架协议首页"),
         MenuItem("采购公告", "/announcements?kind=procurement", "公告"),
         MenuItem("成交结果公告", "/announcements?kind=award", "公告"),
@@ -175,6 +177,16 @@ ERROR_TEXTS: dict[str, str] = {
     "file_too_large": "文件太大，请压缩后重新上传。",
     "request_too_large": "提交的内容太大，请压缩文件后重试。",
     "file_missing": "文件已丢失，请联系管理员或重新上传。",
+    # rotation (顺序轮候) and clearing (清退)
+    "invalid_rotation_order": "轮候顺序须恰好包含每个入围供应商一次。",
+    "already_in_rotation": "该供应商已在轮候顺序中。",
+    "unknown_clearing_cause": "请从列表中选择清退情形。",
+    "supplier_cleared": "该供应商已被清退出框架协议。",
+    "unknown_decline_reason": "请从列表中选择拒绝理由。",
+    "reason_code_required": "请选择拒绝理由。",
+    "no_rotation_supplier": "轮候顺序中没有可以承接该项目的供应商。",
+    "rotation_busy": "轮候顺序刚被其他项目占用，请重试。",
+    "not_your_turn": "该项目已转给轮候顺序中的下一家供应商。",
 }
 
 

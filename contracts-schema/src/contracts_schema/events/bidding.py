@@ -1,5 +1,5 @@
 """Events on `bidding.events` (key: project_id): projects by direct selection (直接选定) and secondary
-bidding (二次竞价), their results and announcements."""
+bidding (二次竞价), rotation (顺序轮候), their results and announcements."""
 
 from typing import Literal
 
@@ -8,7 +8,7 @@ from pydantic import Field
 from contracts_schema.events.base import Event, Party
 from contracts_schema.types import Money, Quantity, UtcDateTime
 
-Method = Literal["direct_selection", "secondary_bidding"]
+Method = Literal["direct_selection", "secondary_bidding", "rotation"]
 
 
 class BiddingEvent(Event):
@@ -18,6 +18,8 @@ class BiddingEvent(Event):
 
 class ProjectPublished(BiddingEvent):
     """A purchaser published a project; plans reserves `reserve_amount` on the plan line."""
+
+    version = "1.1.0"  # 1.1.0: method may be "rotation"
 
     project_id: str
     project_no: str
@@ -30,7 +32,8 @@ class ProjectPublished(BiddingEvent):
     agreement_id: str
     category_code: str
     service_id: str | None = Field(None, description="Direct selection: the chosen service")
-    supplier_id: str | None = Field(None, description="Direct selection: the chosen supplier")
+    supplier_id: str | None = Field(None, description="Direct selection: the chosen supplier; rotation: the supplier "
+                                                      "the project went to first")
     quantity: Quantity
     reserve_amount: Money = Field(description="Ceiling of the award (agreement price × quantity)")
     starts_at: UtcDateTime | None = Field(None, description="Secondary bidding: quoting opens")
@@ -45,6 +48,8 @@ class ProjectPublished(BiddingEvent):
 
 class QuotingOpened(BiddingEvent):
     """Quoting (项目报价中) opened for the invited suppliers."""
+
+    version = "1.1.0"  # 1.1.0: method may be "rotation"
 
     project_id: str
     method: Method
@@ -69,6 +74,8 @@ class BiddingClosed(BiddingEvent):
 class ResultConfirmed(BiddingEvent):
     """The purchaser confirmed the result (确认成交结果): the project succeeded. Orders creates the order,
     contracts drafts the contract, plans consumes the reservation."""
+
+    version = "1.1.0"  # 1.1.0: method may be "rotation"
 
     project_id: str
     project_no: str
@@ -101,6 +108,8 @@ class ResultConfirmed(BiddingEvent):
 class ProjectTerminated(BiddingEvent):
     """The project was terminated (项目终止): by the purchaser, or because plans refused the funds."""
 
+    version = "1.1.0"  # 1.1.0: method may be "rotation"
+
     project_id: str
     plan_id: str
     plan_line_id: str
@@ -114,6 +123,8 @@ class ProjectTerminated(BiddingEvent):
 
 class ProjectFailed(BiddingEvent):
     """No valid quote (项目失败): the window closed empty, or the supplier declined."""
+
+    version = "1.1.0"  # 1.1.0: method may be "rotation"
 
     project_id: str
     plan_id: str
@@ -151,5 +162,38 @@ class AnnouncementPublished(BiddingEvent):
                                                          "expired); none when no deadline applies")
 
 
+class RotationOffered(BiddingEvent):
+    """A rotation (顺序轮候) project went to the next supplier in the agreement's rotation order: that
+    supplier accepts (ResultConfirmed, at the agreement price) or declines (RotationDeclined)."""
+
+    project_id: str
+    project_no: str
+    agreement_id: str
+    supplier_id: str
+    supplier_name: str
+    period: int = Field(description="Rotation period (轮次), 1, 2, …: each supplier is awarded at most once in one")
+    position: int = Field(description="The supplier's place in the rotation order, 1 first")
+    amount: Money = Field(description="What the award would be: the supplier's agreement price × quantity")
+    offered_at: UtcDateTime = Field(description="When the project went to the supplier")
+
+
+class RotationDeclined(BiddingEvent):
+    """The supplier declined a rotation project with a reason; it goes to the next supplier. A decline
+    without a valid reason (`valid_reason` false) counts toward clearing (清退) the supplier."""
+
+    project_id: str
+    project_no: str
+    agreement_id: str
+    supplier_id: str
+    supplier_name: str
+    period: int = Field(description="Rotation period (轮次) the decline used the supplier's turn in")
+    reason_code: str = Field(description="Reason code (bidding.domain.DECLINE_REASONS), e.g. force_majeure, other")
+    reason_label: str = Field(description="The reason code as the platform shows it")
+    reason: str = Field(description="The supplier's own words")
+    valid_reason: bool = Field(description="Whether the reason is a valid one (正当理由); false counts toward 清退")
+    declined_at: UtcDateTime = Field(description="When the supplier declined")
+    next_supplier_id: str | None = Field(None, description="Who the project went to next; null: nobody (项目失败)")
+
+
 EVENTS = [ProjectPublished, QuotingOpened, BiddingClosed, ResultConfirmed, ProjectTerminated, ProjectFailed,
-          AnnouncementPublished]
+          AnnouncementPublished, RotationOffered, RotationDeclined]

@@ -9,8 +9,8 @@ from pydantic import ConfigDict, Field
 from contracts_schema.events.base import Documented, Event
 from contracts_schema.types import Money, Quantity, UtcDateTime
 
-Method = Literal["direct_selection", "secondary_bidding"]
-SupplierStatus = Literal["active", "suspended"]
+Method = Literal["direct_selection", "secondary_bidding", "rotation"]
+SupplierStatus = Literal["active", "suspended", "cleared"]
 
 
 class CatalogEvent(Event):
@@ -30,7 +30,7 @@ class ShortlistedSupplier(_Snapshot):
     address: str = ""
     contact_name: str = ""
     contact_phone: str = ""
-    status: SupplierStatus = Field("active", description="active | suspended")
+    status: SupplierStatus = Field("active", description="active | suspended | cleared (清退)")
 
 
 class ServiceItem(_Snapshot):
@@ -68,7 +68,7 @@ class AgreementPublished(CatalogEvent):
     """The collecting agency published a framework agreement with its stage-1 result.
 
     1.1.0 adds the agreement's optional estimate (estimated_amount, estimated_quantity): the ledger of
-    its awards is measured against it."""
+    its awards is measured against it; and the rotation order (rotation_order) when it allows 顺序轮候."""
 
     version = "1.1.0"
 
@@ -92,6 +92,9 @@ class AgreementPublished(CatalogEvent):
                                                              "(预估采购金额), when the agency stated one")
     estimated_quantity: Quantity | None = Field(None, description="Estimated total quantity of the agreement's "
                                                                   "awards (预估采购数量), when the agency stated one")
+    rotation_order: list[str] | None = Field(
+        None, description="Rotation (顺序轮候): the suppliers' ids in their rotation order, fixed at publication; "
+                          "null when the agreement does not allow rotation (added in 1.1.0)")
 
 
 class ServiceListed(CatalogEvent):
@@ -151,5 +154,21 @@ class AgreementExpired(CatalogEvent):
     expired_at: UtcDateTime
 
 
+class SupplierCleared(CatalogEvent):
+    """The agency cleared (清退) a shortlisted supplier for one of the measures' causes: its agreement is
+    ended, it is excluded from every new project and removed from the rotation order, for good."""
+
+    agreement_id: str
+    supplier_id: str
+    supplier_name: str
+    cause: str = Field(description="Cause code (catalog.domain.CLEARING_CAUSES), e.g. refused_award")
+    cause_label: str = Field(description="The cause as the measures word it, e.g. 无正当理由拒不接受合同授予")
+    reason: str = Field(description="The agency's statement of the facts")
+    cleared_by: str = Field(description="User who cleared the supplier")
+    cleared_at: UtcDateTime = Field(description="When the supplier was cleared")
+    rotation_order: list[str] = Field(default_factory=list,
+                                      description="The rotation order after the supplier was removed from it")
+
+
 EVENTS = [AgreementPublished, ServiceListed, ServiceDelisted, SupplierSuspended, SupplierReinstated,
-          AgreementExpired]
+          AgreementExpired, SupplierCleared]

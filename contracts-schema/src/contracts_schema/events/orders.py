@@ -31,12 +31,14 @@ class OrderItem(Documented):
 class OrderCreated(OrdersEvent):
     """An order (订单) was created from a confirmed result (待签合同)."""
 
+    version = "1.1.0"  # 1.1.0: method may be "rotation"
+
     order_id: str
     order_no: str
     project_id: str
     project_no: str
     project_name: str = ""
-    method: Literal["direct_selection", "secondary_bidding"] | None = None
+    method: Literal["direct_selection", "secondary_bidding", "rotation"] | None = None
     purchaser_org_id: str
     purchaser_name: str = ""
     supplier_id: str

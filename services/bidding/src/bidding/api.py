@@ -12,9 +12,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bidding import domain, views, workflow
+from bidding import domain, rotations, views, workflow
 from bidding.domain import Method, Status
-from bidding.views import AnnouncementOut, AnnouncementPage, PreviewOut, ProjectOut, ProjectPage, QuoteOut, QuotesOut
+from bidding.views import (AnnouncementOut, AnnouncementPage, PreviewOut, ProjectOut, ProjectPage, QuoteOut, QuotesOut,
+                           RotationOrderOut)
 from servicekit.app import DB
 from servicekit.auth import CurrentUser, Principal, Purchaser, Supplier
 from servicekit.errors import BadRequest, Forbidden
@@ -113,6 +114,28 @@ class ReasonIn(Strict):
     reason: Reason
 
 
+class RotationIn(Strict):
+    """顺序轮候: the purchaser names agreement and plan line; the project goes to the next supplier."""
+
+    agreement_id: Id
+    plan_id: Id
+    plan_line_id: Id
+    quantity: QuantityIn
+    contact_name: Name = Field(description="Contact person (联系人)")
+    contact_phone: Mobile = Field(description="Mobile phone (手机), 11 digits")
+    office_phone: Phone | Literal[""] = Field("", description="Office phone (办公电话)")
+    requirements: Requirements = ""
+    name: Name | None = Field(None, description="Project name; made from the plan line if left out")
+    category_code: Category | None = Field(None, description="Category (品目); defaults to the plan line's")
+
+
+class DeclineIn(Strict):
+    reason: Reason
+    reason_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None = Field(
+        None, description="Rotation: why (force_majeure, conflict_of_interest, outside_scope, "
+                          "purchaser_changed_terms: valid reasons; other: counts toward 清退)")
+
+
 class ConfirmIn(Strict):
     quote_id: Id | None = Field(None, description="The proposed winner's quote as you saw it; refused if it changed")
 
@@ -125,6 +148,20 @@ async def create_direct_selection(body: DirectSelectionIn, user: Purchaser, db: 
     project = await workflow.create_direct_selection(
         db, user, workflow.DirectSelectionInput(**body.model_dump()), _clock(request)())
     return await _view(db, user, project.id, request)
+
+
+@router.post("/projects/rotations", status_code=201, response_model=ProjectOut,
+             summary="顺序轮候 → 发布项目: publish a rotation project; it goes to the next supplier in the order")
+async def create_rotation(body: RotationIn, user: Purchaser, db: DB, request: Request) -> ProjectOut:
+    project = await rotations.create_rotation(db, user, rotations.RotationInput(**body.model_dump()),
+                                              _clock(request)())
+    return await _view(db, user, project.id, request)
+
+
+@router.get("/projects/rotation-orders/{agreement_id}", response_model=RotationOrderOut,
+            summary="轮候顺序: an agreement's rotation order and the current period (anyone logged in)")
+async def rotation_order(agreement_id: Id, user: CurrentUser, db: DB) -> RotationOrderOut:
+    return await views.rotation_order_view(db, agreement_id)
 
 
 @router.post("/projects/secondary-biddings", status_code=201, response_model=ProjectOut,
@@ -213,9 +250,16 @@ async def submit_quote(project_id: Id, body: QuoteIn, user: Supplier, db: DB, re
 
 
 @router.post("/projects/{project_id}/decline", response_model=ProjectOut,
-             summary="Decline to quote on a direct selection, with a reason (项目失败)")
-async def decline(project_id: Id, body: ReasonIn, user: Supplier, db: DB, request: Request) -> ProjectOut:
-    await workflow.decline(db, user, project_id, body.reason, _clock(request)())
+             summary="Decline a direct selection (项目失败) or a rotation award (→ the next supplier), with a reason")
+async def decline(project_id: Id, body: DeclineIn, user: Supplier, db: DB, request: Request) -> ProjectOut:
+    await rotations.decline_any(db, user, project_id, body.reason_code, body.reason, _clock(request)())
+    return await _view(db, user, project_id, request)
+
+
+@router.post("/projects/{project_id}/accept", response_model=ProjectOut,
+             summary="顺序轮候: accept the award at your agreement price (项目成功; the order and contract follow)")
+async def accept(project_id: Id, user: Supplier, db: DB, request: Request) -> ProjectOut:
+    await rotations.accept(db, user, project_id, _clock(request)(), calendar=request.app.state.calendar)
     return await _view(db, user, project_id, request)
 
 

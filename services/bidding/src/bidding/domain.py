@@ -1,11 +1,12 @@
 """Rules of projects (项目): the status machine, the quoting window, what a supplier may quote with and
-at most (the ceiling), the sealing of quotes, exclusions and the ranking rule.
+at most (the ceiling), the sealing of quotes, exclusions and the ranking rule; and, in their own
+section at the end, rotation (顺序轮候): who is next in the rotation order and which declines count.
 Pure Python, no I/O: the time is always passed in."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -23,9 +24,10 @@ Clock = Callable[[], datetime]
 class Method(StrEnum):
     DIRECT = "direct_selection"
     SECONDARY = "secondary_bidding"
+    ROTATION = "rotation"
 
 
-METHOD_LABELS = {Method.DIRECT: "直接选定", Method.SECONDARY: "二次竞价"}
+METHOD_LABELS = {Method.DIRECT: "直接选定", Method.SECONDARY: "二次竞价", Method.ROTATION: "顺序轮候"}
 
 
 class Status(StrEnum):
@@ -71,16 +73,18 @@ class Command(StrEnum):
     CLOSE = "close"
     CONFIRM = "confirm"
     TERMINATE = "terminate"
+    ACCEPT = "accept"  # rotation: the supplier accepts the award
+    PASS = "pass"  # rotation: the supplier declines, the project goes to the next supplier
 
 
 _VERBS = {
     Command.EDIT: "编辑", Command.PUBLISH: "发布", Command.FUNDS_RESERVED: "确认资金预留",
     Command.FUNDS_REJECTED: "退回资金预留", Command.OPEN: "开始报价", Command.QUOTE: "接受报价",
     Command.DECLINE: "拒绝报价", Command.CLOSE: "结束竞价", Command.CONFIRM: "确认成交结果",
-    Command.TERMINATE: "终止",
+    Command.TERMINATE: "终止", Command.ACCEPT: "接受授予", Command.PASS: "拒绝授予",
 }
 
-_D, _S = Method.DIRECT, Method.SECONDARY
+_D, _S, _R = Method.DIRECT, Method.SECONDARY, Method.ROTATION
 _TRANSITIONS: dict[tuple[Method, Status, Command], Status] = {
     # A direct selection is created and published in one step (draft is never stored).
     (_D, Status.DRAFT, Command.PUBLISH): Status.SCHEDULED,
@@ -93,6 +97,13 @@ _TRANSITIONS: dict[tuple[Method, Status, Command], Status] = {
     (_S, Status.SCHEDULED, Command.FUNDS_RESERVED): Status.SCHEDULED,
     (_S, Status.SCHEDULED, Command.OPEN): Status.QUOTING,
     (_S, Status.QUOTING, Command.QUOTE): Status.QUOTING,
+    # Rotation: published with the next supplier in the order; once the funds are reserved that supplier
+    # accepts (项目成功, at the agreement price) or declines (the next supplier; nobody left: 项目失败).
+    (_R, Status.DRAFT, Command.PUBLISH): Status.SCHEDULED,
+    (_R, Status.SCHEDULED, Command.FUNDS_RESERVED): Status.QUOTING,
+    (_R, Status.QUOTING, Command.ACCEPT): Status.SUCCEEDED,
+    (_R, Status.QUOTING, Command.PASS): Status.QUOTING,
+    (_R, Status.QUOTING, Command.DECLINE): Status.FAILED,
     # (_S, QUOTING, CLOSE) has two outcomes: see next_status.
 }
 for _method in Method:
@@ -114,6 +125,16 @@ def next_status(method: Method | str, status: Status | str, command: Command, *,
         raise Conflict(f"该{METHOD_LABELS[method]}项目当前为“{STATUS_LABELS[status]}”，不能{_VERBS[command]}",
                        code="illegal_transition")
     return target
+
+
+ROTATION_STATUS_LABELS = {Status.SCHEDULED: "待开始", Status.QUOTING: "待供应商确认"}
+
+
+def status_label(method: Method | str, status: Status | str) -> str:
+    """The status as the platform shows it: a rotation project waits for its supplier's answer, not quotes."""
+    if Method(method) == Method.ROTATION and Status(status) in ROTATION_STATUS_LABELS:
+        return ROTATION_STATUS_LABELS[Status(status)]
+    return STATUS_LABELS[Status(status)]
 
 
 def no_such_project(project_id: str) -> NotFound:
@@ -413,5 +434,80 @@ def shanghai_date(value: datetime) -> date:
 
 
 def project_no(method: Method | str, year: int, sequence: int) -> str:
-    """ZX… for direct selection (直选), JJ… for secondary bidding (竞价)."""
-    return f"{'ZX' if Method(method) == Method.DIRECT else 'JJ'}{year}{sequence:06d}"
+    """ZX… for direct selection (直选), JJ… for secondary bidding (竞价), LH… for rotation (轮候)."""
+    prefix = {Method.DIRECT: "ZX", Method.SECONDARY: "JJ", Method.ROTATION: "LH"}[Method(method)]
+    return f"{prefix}{year}{sequence:06d}"
+
+
+# --- rotation (顺序轮候) ------------------------------------------------------------------------------------
+#
+# The order is the agreement's, fixed at publication (catalog.domain.rotation_order; AgreementPublished
+# carries it). Bidding keeps it and decides who is next:
+# - A rotation period (轮次) is numbered 1, 2, …. In one period each supplier has at most one turn: it is
+#   offered one project, which it accepts (awarded) or declines. A turn is taken when the project goes to
+#   the supplier; a decline uses the turn (valid reason or not), so nobody is awarded twice in a period
+#   and nobody is asked twice in a period. A turn is given back only when the project ends before the
+#   supplier answered (terminated by the purchaser, funds refused, the supplier suspended or cleared).
+# - The next supplier for a project is the first in the order, in the current period, that has no turn
+#   yet, is active (not suspended, not cleared), offers a listed service the project needs, and has not
+#   declined this very project before.
+# - The period ends when every supplier of the order able to take the project has had its turn: a
+#   supplier suspended, or not listing what the project needs, or who declined this very project
+#   already, does not hold the period open (a cleared one is out of the order). The project then opens
+#   the next period and starts again from the first place.
+# - The award is at the agreement price (volume discounts applied) × quantity: `ceiling()` of the
+#   supplier's offer. Declines give a reason code: the codes of DECLINE_REASONS marked valid are the
+#   valid reasons (正当理由); `other` is not, and counts toward clearing (清退) the supplier.
+
+DECLINE_REASONS: dict[str, tuple[str, bool]] = {
+    "force_majeure": ("不可抗力", True),
+    "conflict_of_interest": ("与采购人存在利害关系须回避", True),
+    "outside_scope": ("采购需求超出入围服务范围", True),
+    "purchaser_changed_terms": ("采购人变更协议约定的条件", True),
+    "other": ("其他原因（不属于正当理由）", False),
+}
+"""Reason code → (label, whether it is a valid reason). A decline for a valid reason uses the turn but
+counts toward nothing; one without counts toward 清退 (RotationDeclined.valid_reason)."""
+
+
+def decline_reason(code: str) -> tuple[str, bool]:
+    try:
+        return DECLINE_REASONS[code]
+    except KeyError:
+        raise Invalid(f"拒绝理由 “{code}” 不在可选理由之列（{'、'.join(DECLINE_REASONS)}）",
+                      code="unknown_decline_reason") from None
+
+
+def period_over(order: Sequence[str], turns: Collection[str], able: Collection[str]) -> bool:
+    """Every supplier of the order able to take the project has had its turn (`turns`: who has one)."""
+    return all(s in turns for s in order if s in able)
+
+
+@dataclass(frozen=True)
+class Pick:
+    period: int
+    supplier_id: str
+    position: int  # 1 first
+
+
+def next_in_rotation(order: Sequence[str], period: int, turns: Collection[str], *, active: Collection[str],
+                     serving: Collection[str], declined: Collection[str] = ()) -> Pick | None:
+    """Who a project goes to (see the rules above): the first supplier of the order able to take it
+    (active, serving what it needs, not among those who declined it) without a turn in the current
+    `period` (`turns`: who has one); when there is none the period is over, and the first able supplier
+    opens the next one. None: nobody of the order can take the project."""
+    able = [s for s in order if s in active and s in serving and s not in declined]
+    waiting = [s for s in able if s not in turns]
+    if waiting:
+        return Pick(period, waiting[0], order.index(waiting[0]) + 1)
+    if able:  # period_over(order, turns, able)
+        return Pick(period + 1, able[0], order.index(able[0]) + 1)
+    return None
+
+
+def merged_order(current: Sequence[str], published: Sequence[str]) -> list[str]:
+    """The rotation order after the agreement is published again (a supplementary solicitation adds
+    suppliers): the order bidding keeps stays as it is, without whoever is no longer shortlisted, and the
+    new suppliers are appended in the order published. An order never changes any other way."""
+    kept = [s for s in current if s in set(published)]
+    return kept + [s for s in published if s not in set(kept)]

@@ -11,11 +11,12 @@ import logging
 from sqlmodel import delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bidding import domain, windows
-from bidding.store import (AgreementRef, OfferingRef, PlanLineRef, PlanRef, ServiceRef, SupplierRef)
+from bidding import domain, rotations, windows
+from bidding.store import (AgreementRef, OfferingRef, PlanLineRef, PlanRef, RotationSlot, RotationState, ServiceRef,
+                           SupplierRef)
 from contracts_schema.envelope import Envelope
 from contracts_schema.events.catalog import (AgreementExpired, AgreementPublished, ServiceDelisted, ServiceListed,
-                                             SupplierReinstated, SupplierSuspended)
+                                             SupplierCleared, SupplierReinstated, SupplierSuspended)
 from contracts_schema.events.plans import PlanCreated, PlanFundsRejected, PlanFundsReserved, PlanUpdated
 from servicekit.inbox import EventHandlers
 
@@ -89,6 +90,7 @@ def build_handlers(clock: domain.Clock) -> EventHandlers:
                                      agreement_price=o.agreement_price, listed=o.listed, price=o.price,
                                      discount_tiers=[t.model_dump(mode="json") for t in o.discount_tiers])
                          for o in event.offerings])
+        await _keep_rotation_order(session, event)
 
     @handlers.on(ServiceListed)
     async def service_listed(session: AsyncSession, event: ServiceListed, envelope: Envelope) -> None:
@@ -133,6 +135,19 @@ def build_handlers(clock: domain.Clock) -> EventHandlers:
         supplier.status, supplier.status_reason = "active", ""
         session.add(supplier)
 
+    @handlers.on(SupplierCleared)
+    async def supplier_cleared(session: AsyncSession, event: SupplierCleared, envelope: Envelope) -> None:
+        """清退: suspended for good (excluded from new projects, quoting, the close and the award), out of the
+        rotation order; a rotation project waiting for its answer goes to the next supplier."""
+        supplier = await session.get(SupplierRef, (event.agreement_id, event.supplier_id)) or SupplierRef(
+            agreement_id=event.agreement_id, supplier_id=event.supplier_id, name=event.supplier_name)
+        supplier.status, supplier.status_reason = "cleared", f"{event.cause_label}：{event.reason}"
+        session.add(supplier)
+        await session.exec(delete(RotationSlot).where(RotationSlot.agreement_id == event.agreement_id,
+                                                      RotationSlot.supplier_id == event.supplier_id))
+        await session.flush()
+        await rotations.pass_on_cleared(session, event.agreement_id, event.supplier_id, event.cause_label, clock())
+
     @handlers.on(AgreementExpired)
     async def agreement_expired(session: AsyncSession, event: AgreementExpired, envelope: Envelope) -> None:
         agreement = await session.get(AgreementRef, event.agreement_id)
@@ -143,3 +158,18 @@ def build_handlers(clock: domain.Clock) -> EventHandlers:
         session.add(agreement)
 
     return handlers
+
+
+async def _keep_rotation_order(session: AsyncSession, event: AgreementPublished) -> None:
+    """The rotation order as published; published again (a supplementary solicitation), the kept order
+    stays and new suppliers are appended (domain.merged_order)."""
+    if event.rotation_order is None:
+        return
+    current = await rotations.order_of(session, event.agreement_id)
+    order = domain.merged_order(current, event.rotation_order) if current else list(event.rotation_order)
+    await session.exec(delete(RotationSlot).where(RotationSlot.agreement_id == event.agreement_id))
+    await session.flush()
+    session.add_all([RotationSlot(agreement_id=event.agreement_id, supplier_id=s, position=i)
+                     for i, s in enumerate(order, 1)])
+    if await session.get(RotationState, event.agreement_id) is None:
+        session.add(RotationState(agreement_id=event.agreement_id, period=1))

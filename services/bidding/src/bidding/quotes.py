@@ -113,6 +113,8 @@ async def _standing(session: AsyncSession, project: Any, supplier_id: str) -> tu
     """The supplier's name and offers; refused if it is not in good standing under the agreement."""
     rows = (await session.exec(_CONTEXT, params={"agreement_id": project.agreement_id,
                                                  "supplier_id": supplier_id})).all()
+    if rows and rows[0].status == "cleared":
+        raise Forbidden(f"您已被清退出该框架协议：{rows[0].status_reason}", code="supplier_cleared")
     if not rows or rows[0].status != "active":
         reason = rows[0].status_reason if rows else "未入围该框架协议"
         raise Forbidden(f"您在该框架协议下的资格已暂停：{reason}", code="supplier_suspended")

@@ -247,6 +247,52 @@ class Announcement(Table, table=True):
     deadline_provisional: bool = False
 
 
+# --- rotation (顺序轮候): tables of migration 0003 ---------------------------------------------------------
+
+class RotationSlot(Table, table=True):
+    """A supplier's place in an agreement's rotation order (from AgreementPublished.rotation_order; a
+    cleared supplier's slot is deleted, a supplementary solicitation appends one)."""
+
+    __tablename__ = "rotation_slots"
+
+    agreement_id: str = Field(primary_key=True, max_length=60)
+    supplier_id: str = Field(primary_key=True, max_length=40)
+    position: int
+
+
+class RotationState(Table, table=True):
+    """The agreement's current rotation period. Every pick locks this row (FOR UPDATE): two purchasers
+    racing for the next supplier are served one after the other."""
+
+    __tablename__ = "rotation_states"
+
+    agreement_id: str = Field(primary_key=True, max_length=60)
+    period: int = 1
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RotationTurn(Table, table=True):
+    """A supplier's turn in one rotation period: the project it was offered and its answer. The primary
+    key (agreement, period, supplier) is the rule itself: at most one turn per supplier and period, so even
+    a pick that skipped the lock could not give one supplier two projects in a period."""
+
+    __tablename__ = "rotation_turns"
+    __table_args__ = (sa.Index("ix_rotation_turns_project", "project_id"),)
+
+    agreement_id: str = Field(primary_key=True, max_length=60)
+    period: int = Field(primary_key=True)
+    supplier_id: str = Field(primary_key=True, max_length=40)
+    position: int
+    project_id: str = Field(max_length=40)
+    outcome: str = Field(max_length=20)  # offered | awarded | declined
+    amount: Decimal = Field(sa_type=MoneyColumn)
+    offered_at: datetime = Field(sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reason_code: str = Field(default="", max_length=40)
+    reason: str = Field(default="", max_length=500)
+    valid_reason: bool | None = None
+
+
 # --- queries --------------------------------------------------------------------------------------------
 
 async def lock_project(session: AsyncSession, project_id: str, *, shared: bool = False) -> Project | None:
@@ -294,9 +340,10 @@ async def eligible_offers(session: AsyncSession, project: Project) -> dict[str, 
 
 
 async def suspended_suppliers(session: AsyncSession, agreement_id: str) -> dict[str, str]:
-    """{supplier_id: reason} of the agreement's suspended suppliers."""
-    rows = await session.exec(select(SupplierRef.supplier_id, SupplierRef.status_reason)
-                              .where(SupplierRef.agreement_id == agreement_id, SupplierRef.status == "suspended"))
+    """{supplier_id: reason} of the agreement's suspended suppliers (a cleared one is suspended for good)."""
+    rows = await session.exec(select(SupplierRef.supplier_id, SupplierRef.status_reason).where(
+        SupplierRef.agreement_id == agreement_id,
+        SupplierRef.status.in_(("suspended", "cleared"))))  # type: ignore[attr-defined]
     return {supplier_id: reason for supplier_id, reason in rows.all()}
 
 
@@ -308,3 +355,9 @@ async def standing(session: AsyncSession, project: Project) -> domain.Standing[Q
     """The project's quotes as they rank now (domain.standing), with the agreement's suspensions."""
     return domain.standing(await project_quotes(session, project.id),
                            await suspended_suppliers(session, project.agreement_id), project.status)
+
+
+async def release_rotation_turn(session: AsyncSession, project_id: str) -> None:
+    """A rotation project ended before its supplier answered: that supplier gets its turn back."""
+    table = RotationTurn.__table__
+    await session.exec(sa.delete(table).where(table.c.project_id == project_id, table.c.outcome == "offered"))

@@ -16,8 +16,8 @@ from bidding import domain, quotes
 from bidding.announcements import overdue
 from bidding.domain import Method, Status
 from bidding.ledger import warning_before_award
-from bidding.store import (AgreementRef, Announcement, Invitation, Project, Quote, ServiceRef, SupplierRef,
-                           invited_project, standing)
+from bidding.store import (AgreementRef, Announcement, Invitation, Project, Quote, RotationSlot, RotationState,
+                           RotationTurn, ServiceRef, SupplierRef, invited_project, standing)
 from contracts_schema.types import Money, Quantity
 from servicekit.auth import Principal
 from servicekit.db import Database
@@ -109,6 +109,47 @@ class ProjectOut(BaseModel):
     award: QuoteOut | None = None
     my_quote: QuoteOut | None = None
     my_services: list[ServiceOffer] | None = None
+    award_amount: Money | None = None
+    rotation_turns: list[RotationTurnOut] | None = None
+
+
+class RotationTurnOut(BaseModel):
+    """One supplier's turn on a rotation project: offered, then awarded or declined."""
+
+    supplier_id: str
+    supplier_name: str
+    period: int
+    position: int
+    outcome: str
+    outcome_label: str
+    amount: Money
+    offered_at: ShanghaiTime
+    answered_at: ShanghaiTime | None = None
+    reason_code: str = ""
+    reason_label: str = ""
+    reason: str = ""
+    valid_reason: bool | None = None
+
+
+class RotationPlaceOut(BaseModel):
+    position: int
+    supplier_id: str
+    supplier_name: str
+    status: str
+    status_label: str
+    turn: RotationTurnOut | None = None
+    turn_project_no: str | None = None
+
+
+class RotationOrderOut(BaseModel):
+    """The agreement's rotation order (轮候顺序) and where the current period stands."""
+
+    agreement_id: str
+    agreement_no: str
+    agreement_name: str
+    period: int
+    places: list[RotationPlaceOut]
+    decline_reasons: dict[str, str]
 
 
 class ProjectPage(BaseModel):
@@ -162,7 +203,7 @@ def project_out(project: Project, *, viewer: str, now: datetime, **extras: Any) 
         window = domain.window_state(now, project.starts_at, project.ends_at)
     return ProjectOut(
         **data, method_label=domain.METHOD_LABELS[domain.Method(project.method)],
-        status_label=domain.STATUS_LABELS[domain.Status(project.status)],
+        status_label=domain.status_label(project.method, project.status),
         funds_status=project.funds if viewer == "purchaser" else None,
         funds_status_label=domain.FUNDS_LABELS[domain.Funds(project.funds)] if viewer == "purchaser" else None,
         quotes_sealed=domain.sealed(project, now), window=window,
@@ -268,7 +309,65 @@ async def project_view(db: Database, user: Principal, project_id: str, now: date
             proposed = (await standing(session, project)).ranked
             if proposed:
                 extras["ledger_warning"] = await warning_before_award(session, project, proposed[0].amount)
+        if project.method == Method.ROTATION:
+            turns = await rotation_turns(session, project.id)
+            extras["rotation_turns"] = [t for t in turns if not user.is_("supplier") or t.supplier_id == user.org_id]
     return project_out(project, viewer=user.role, now=now, **extras)
+
+
+OUTCOME_LABELS = {"offered": "待供应商确认", "awarded": "已接受授予", "declined": "已拒绝授予"}
+
+
+def turn_out(turn: RotationTurn, name: str) -> RotationTurnOut:
+    label = domain.DECLINE_REASONS.get(turn.reason_code, ("", None))[0]
+    return RotationTurnOut(**turn.model_dump(include=set(RotationTurnOut.model_fields)), supplier_name=name,
+                           outcome_label=OUTCOME_LABELS[turn.outcome], reason_label=label)
+
+
+async def _names(session: AsyncSession, agreement_id: str) -> dict[str, SupplierRef]:
+    rows = await session.exec(select(SupplierRef).where(SupplierRef.agreement_id == agreement_id))
+    return {s.supplier_id: s for s in rows.all()}
+
+
+async def rotation_turns(session: AsyncSession, project_id: str) -> list[RotationTurnOut]:
+    turns = (await session.exec(select(RotationTurn).where(RotationTurn.project_id == project_id)
+                                .order_by(col(RotationTurn.offered_at), col(RotationTurn.period)))).all()
+    names = await _names(session, turns[0].agreement_id) if turns else {}
+    return [turn_out(t, names[t.supplier_id].name if t.supplier_id in names else "") for t in turns]
+
+
+SUPPLIER_LABELS = {"active": "正常", "suspended": "已暂停", "cleared": "已清退"}
+
+
+async def rotation_order_view(db: Database, agreement_id: str) -> RotationOrderOut:
+    """The rotation order as it stands, and each supplier's turn in the current period. Any logged-in
+    user: the order is told to every shortlisted supplier."""
+    async with db.read() as session:
+        agreement = await session.get(AgreementRef, agreement_id)
+        if agreement is None or Method.ROTATION not in agreement.methods:
+            raise NotFound(f"框架协议 {agreement_id} 不存在或不允许顺序轮候")
+        state = await session.get(RotationState, agreement_id)
+        period = state.period if state else 1
+        slots = (await session.exec(select(RotationSlot).where(RotationSlot.agreement_id == agreement_id)
+                                    .order_by(col(RotationSlot.position)))).all()
+        turns = {t.supplier_id: t for t in (await session.exec(select(RotationTurn).where(
+            RotationTurn.agreement_id == agreement_id, RotationTurn.period == period))).all()}
+        projects = {p.id: p.project_no for p in (await session.exec(select(Project).where(
+            col(Project.id).in_([t.project_id for t in turns.values()])))).all()} if turns else {}
+        names = await _names(session, agreement_id)
+    places = []
+    for place, slot in enumerate(slots, 1):
+        ref = names.get(slot.supplier_id)
+        turn = turns.get(slot.supplier_id)
+        status = ref.status if ref else "active"
+        places.append(RotationPlaceOut(
+            position=place, supplier_id=slot.supplier_id, supplier_name=ref.name if ref else "", status=status,
+            status_label=SUPPLIER_LABELS.get(status, status),
+            turn=turn_out(turn, ref.name if ref else "") if turn else None,
+            turn_project_no=projects.get(turn.project_id) if turn else None))
+    return RotationOrderOut(agreement_id=agreement_id, agreement_no=agreement.agreement_no,
+                            agreement_name=agreement.name, period=period, places=places,
+                            decline_reasons={k: v[0] for k, v in domain.DECLINE_REASONS.items()})
 
 
 async def quotes_view(db: Database, user: Principal, project_id: str, now: datetime) -> QuotesOut:

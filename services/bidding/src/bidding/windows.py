@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bidding import domain
 from bidding.domain import Clock, Command, Funds, Method, Status
-from bidding.store import Invitation, Project, eligible_offers, lock_project, standing
+from bidding.store import Invitation, Project, eligible_offers, lock_project, release_rotation_turn, standing
 from contracts_schema.events.bidding import BiddingClosed, ProjectFailed, ProjectTerminated, QuotingOpened
 from servicekit.db import Database
 from servicekit.logging import log_context
@@ -37,7 +37,7 @@ async def funds_reserved(session: AsyncSession, project_id: str, amount: Decimal
     if amount != project.ceiling_amount:
         log.warning("plans reserved %s, the project asked for %s", amount, project.ceiling_amount)
     project.funds, project.updated_at = Funds.RESERVED, now
-    if project.method == Method.DIRECT:
+    if project.method in (Method.DIRECT, Method.ROTATION):
         project.status = domain.next_status(project.method, project.status, Command.FUNDS_RESERVED)
         project.opened_at = now
         await emit(session, QuotingOpened(project_id=project.id, project_no=project.project_no, method=project.method,
@@ -110,6 +110,8 @@ async def record_termination(session: AsyncSession, project: Project, reason: st
     project.status = domain.next_status(project.method, project.status, command)
     project.outcome_reason, project.ended_by, project.ended_at, project.updated_at = reason, by, now, now
     session.add(project)
+    if project.method == Method.ROTATION:
+        await release_rotation_turn(session, project.id)
     if previous != Status.DRAFT:  # a draft was never public: nothing to release, nobody to tell
         await emit(session, ProjectTerminated(
             project_id=project.id, project_no=project.project_no, method=project.method, plan_id=project.plan_id,

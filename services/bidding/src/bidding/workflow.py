@@ -106,6 +106,9 @@ async def create_direct_selection(db: Database, user: Principal, data: DirectSel
         if supplier is None:
             raise Invalid(f"供应商 {data.supplier_id} 未入围框架协议 {agreement.agreement_no}",
                           code="supplier_not_shortlisted")
+        if supplier.status == "cleared":
+            raise Invalid(f"{supplier.name} 已被清退出框架协议 {agreement.agreement_no}：{supplier.status_reason}",
+                          code="supplier_cleared")
         if supplier.status != "active":
             raise Invalid(f"{supplier.name} 在框架协议 {agreement.agreement_no} 下的资格已暂停：{supplier.status_reason}",
                           code="supplier_suspended")

@@ -16,9 +16,11 @@ from catalog.store import (
     Agreement,
     AgreementRecord,
     Offering,
+    RotationPosition,
     ShortlistedSupplier,
     get_agreement,
     load_agreement,
+    rotation_order,
     service_ids_for,
 )
 from contracts_schema import categories
@@ -26,7 +28,7 @@ from contracts_schema.events import catalog as events
 from contracts_schema.types import utcnow
 from servicekit.auth import Principal
 from servicekit.db import Database
-from servicekit.errors import Conflict, NotFound
+from servicekit.errors import Conflict, Forbidden, NotFound
 from servicekit.logging import bind_context
 from servicekit.outbox import emit
 
@@ -64,6 +66,8 @@ async def publish_agreement(db: Database, user: Principal, data: dict[str, Any])
                                                        [domain.Tier(t["min_quantity"], t["unit_price"])
                                                         for t in x["discount_tiers"]])
              for s in suppliers for i, x in enumerate(s["services"])}
+    order = domain.rotation_order(list(data["methods"]), [s["supplier_id"] for s in suppliers],
+                                  data.get("rotation_order"))
     agreement_id = new_id("AG")
     bind_context(agreement_id=agreement_id)
     async with db.transaction() as session:
@@ -71,7 +75,7 @@ async def publish_agreement(db: Database, user: Principal, data: dict[str, Any])
         if taken:
             raise Conflict(f"协议编号 {data['agreement_no']} 已发布过（{taken}）", code="agreement_exists")
         agreement = Agreement(id=agreement_id, agency_org_id=user.org_id, agency_name=user.org_name,
-                              **{k: v for k, v in data.items() if k not in ("suppliers", "methods")},
+                              **{k: v for k, v in data.items() if k not in ("suppliers", "methods", "rotation_order")},
                               methods=list(data["methods"]), published_at=now,
                               status=domain.agreement_status(data["valid_from"], data["valid_to"], today))
         session.add(agreement)
@@ -86,6 +90,50 @@ async def publish_agreement(db: Database, user: Principal, data: dict[str, Any])
                                                    "unit_price": f"{t.unit_price:.2f}"}
                                                   for t in tiers[(s["supplier_id"], i)]])
                          for s in suppliers for i, x in enumerate(s["services"])])
+        session.add_all([RotationPosition(agreement_id=agreement_id, supplier_id=supplier_id, position=place)
+                         for place, supplier_id in enumerate(order or [], 1)])
+        await session.flush()
+        record = await load_agreement(session, agreement)
+        await emit(session, _published_event(record))
+    return record
+
+
+async def add_supplier(db: Database, user: Principal, agreement_id: str, supplier: dict[str, Any]) -> AgreementRecord:
+    """补充征集 (supplementary solicitation): one more shortlisted supplier with its services and agreement
+    prices joins the agreement; under rotation it is appended at the end of the order (domain.appended).
+    AgreementPublished is recorded again with the whole result, as bidding keeps it (the order bidding
+    keeps stays, the new supplier is appended: bidding.domain.merged_order)."""
+    now = utcnow()
+    today = domain.today_in_shanghai(now)
+    bind_context(agreement_id=agreement_id, supplier_id=supplier["supplier_id"])
+    async with db.transaction() as session:
+        agreement = await find_agreement(session, agreement_id)
+        if agreement.agency_org_id != user.org_id:
+            raise Forbidden(f"只有发布框架协议 {agreement.agreement_no} 的征集单位才能补充征集供应商")
+        domain.check_agreement_open(agreement.status)
+        domain.check_stage1(agreement_category=agreement.category_code, valid_from=agreement.valid_from,
+                            valid_to=agreement.valid_to, today=today, methods=list(agreement.methods),
+                            supplier_ids=[supplier["supplier_id"]],
+                            services_by_supplier={supplier["supplier_id"]: [_key(x) for x in supplier["services"]]})
+        record = await load_agreement(session, agreement)
+        if any(s.supplier_id == supplier["supplier_id"] for s in record.suppliers):
+            raise Conflict(f"供应商 {supplier['supplier_id']} 已入围框架协议 {agreement.agreement_no}",
+                           code="duplicate_supplier")
+        tiers = [domain.check_tiers(x["agreement_price"], [domain.Tier(t["min_quantity"], t["unit_price"])
+                                                           for t in x["discount_tiers"]]) for x in supplier["services"]]
+        descriptions = {_key(x): x["description"] for x in supplier["services"]}
+        service_ids = await service_ids_for(session, descriptions, descriptions, lambda: new_id("SV"))
+        session.add(ShortlistedSupplier(agreement_id=agreement_id,
+                                        **{k: v for k, v in supplier.items() if k != "services"}))
+        session.add_all([Offering(id=new_id("OF"), agreement_id=agreement_id, service_id=service_ids[_key(x)],
+                                  supplier_id=supplier["supplier_id"], agreement_price=x["agreement_price"],
+                                  discount_tiers=[{"min_quantity": str(t.min_quantity),
+                                                   "unit_price": f"{t.unit_price:.2f}"} for t in tiers[i]])
+                         for i, x in enumerate(supplier["services"])])
+        if domain.ROTATION in agreement.methods:
+            domain.appended([p.supplier_id for p in record.rotation], supplier["supplier_id"])
+            session.add(RotationPosition(agreement_id=agreement_id, supplier_id=supplier["supplier_id"],
+                                         position=max((p.position for p in record.rotation), default=0) + 1))
         await session.flush()
         record = await load_agreement(session, agreement)
         await emit(session, _published_event(record))
@@ -111,7 +159,8 @@ def _published_event(record: AgreementRecord) -> events.AgreementPublished:
                                    agreement_price=o.agreement_price, listed=o.status == "listed", price=o.price,
                                    discount_tiers=event_tiers(o))
                    for o, _ in record.offerings],
-        published_at=a.published_at, estimated_amount=a.estimated_amount, estimated_quantity=a.estimated_quantity)
+        published_at=a.published_at, estimated_amount=a.estimated_amount, estimated_quantity=a.estimated_quantity,
+        rotation_order=rotation_order(record))
 
 
 async def open_agreement(db: Database, agreement_id: str) -> AgreementRecord:

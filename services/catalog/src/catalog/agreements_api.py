@@ -13,10 +13,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import select
 
-from catalog import agreements, listings, suppliers
+from catalog import agreements, clearing, listings, suppliers
 from catalog.store import Agreement, Offering, Service, page_of
-from catalog.views import (AgreementOut, AgreementPage, MyOffering, OfferingOut, SupplierOut, agreement_brief,
-                           agreement_out, offering_out, supplier_out)
+from catalog.views import (AgreementOut, AgreementPage, ClearingOut, ClearingOverview, MyOffering, OfferingOut,
+                           SupplierOut, agreement_brief, agreement_out, clearing_out, clearing_overview, offering_out,
+                           supplier_out)
 from servicekit.app import DB
 from servicekit.auth import Agency, CurrentUser, Supplier
 from servicekit.logging import bind_context
@@ -76,12 +77,17 @@ class AgreementIn(BaseModel):
     category_code: CategoryCode = Field(description="The category the agreement covers; its services lie beneath it")
     valid_from: date
     valid_to: date = Field(description="Last day the agreement may be used (inclusive)")
-    methods: Annotated[list[Literal["direct_selection", "secondary_bidding"]], Field(min_length=1, max_length=2)]
+    methods: Annotated[list[Literal["direct_selection", "secondary_bidding", "rotation"]],
+                       Field(min_length=1, max_length=3)]
     contract_template: paragraphs(50000, min_length=1)
     suppliers: Annotated[list[ShortlistedSupplierIn], Field(min_length=1, max_length=200)]
     estimated_amount: Price | None = Field(None, description="预估采购金额 of the whole agreement (optional): the "
                                                              "ledger warns when the awards would pass it")
     estimated_quantity: QuantityIn | None = Field(None, description="预估采购数量 (optional), likewise")
+    rotation_order: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$")]] | None,
+                              Field(max_length=200)] = Field(
+        None, description="顺序轮候: the supplier ids in rotation order, each shortlisted supplier once; left out: "
+                          "the order of `suppliers` (the stage-1 ranking). Only with methods including rotation")
 
 
 class ListingIn(BaseModel):
@@ -112,6 +118,12 @@ async def publish_agreement(body: AgreementIn, user: Agency, db: DB) -> Agreemen
     return agreement_out(await agreements.publish_agreement(db, user, body.model_dump()))
 
 
+@router.post("/agreements/{agreement_id}/suppliers", status_code=201, response_model=AgreementOut,
+             summary="补充征集: add a shortlisted supplier with its services (agency); rotation: appended to the order")
+async def add_supplier(agreement_id: Id, body: ShortlistedSupplierIn, user: Agency, db: DB) -> AgreementOut:
+    return agreement_out(await agreements.add_supplier(db, user, agreement_id, body.model_dump()))
+
+
 @router.post("/agreements/{agreement_id}/suppliers/{supplier_id}/suspend", response_model=SupplierOut,
              summary="Suspend a shortlisted supplier under the agreement (agency): it is no longer offered")
 async def suspend_supplier(agreement_id: Id, supplier_id: Id, body: RequiredReasonIn, user: Agency,
@@ -124,6 +136,28 @@ async def suspend_supplier(agreement_id: Id, supplier_id: Id, body: RequiredReas
 async def reinstate_supplier(agreement_id: Id, supplier_id: Id, body: ReasonIn, user: Agency,
                              db: DB) -> SupplierOut:
     return supplier_out(await suppliers.reinstate_supplier(db, user, agreement_id, supplier_id, body.reason))
+
+
+class ClearIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cause: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = Field(
+        description="清退情形: one of the codes GET …/clearing lists (refused_award, not_performing, …)")
+    reason: paragraphs(1000, min_length=1) = Field(description="The facts: which project or contract, what happened")
+
+
+@router.post("/agreements/{agreement_id}/suppliers/{supplier_id}/clear", response_model=ClearingOut,
+             summary="清退: clear a shortlisted supplier for one of the measures' causes (agency), for good")
+async def clear_supplier(agreement_id: Id, supplier_id: Id, body: ClearIn, user: Agency, db: DB) -> ClearingOut:
+    _, done = await clearing.clear_supplier(db, user, agreement_id, supplier_id, body.cause, body.reason)
+    return clearing_out(done)
+
+
+@router.get("/agreements/{agreement_id}/clearing", response_model=ClearingOverview,
+            summary="清退管理: per supplier the cases that may lead to clearing, and the clearings done (agency)")
+async def clearing_cases(agreement_id: Id, user: Agency, db: DB) -> ClearingOverview:
+    bind_context(agreement_id=agreement_id)
+    return clearing_overview(*await clearing.clearing_overview(db, user, agreement_id))
 
 
 # ── everyone: read agreements ────────────────────────────────────────────────────────────────────

@@ -5,6 +5,7 @@ methods, shortlisted suppliers and, per supplier and service, the agreement pric
 optional volume discounts. That price is the ceiling of everything after it. Stage 2 may only:
 - list (上架) / delist (下架) an offering — the supplier, at a listed price never above the ceiling;
 - suspend / reinstate a shortlisted supplier — the agency;
+- clear (清退) a shortlisted supplier for good, which removes it from the rotation order — the agency;
 - let the agreement run out — the clock.
 A service is *offered* while its offering is listed, its supplier active and its agreement in force."""
 
@@ -20,10 +21,10 @@ from servicekit.errors import Conflict, Invalid
 from servicekit.types import SHANGHAI
 
 AGREEMENT_LABELS = {"scheduled": "未生效", "active": "有效", "expired": "已过期"}
-SUPPLIER_LABELS = {"active": "正常", "suspended": "已暂停"}
+SUPPLIER_LABELS = {"active": "正常", "suspended": "已暂停", "cleared": "已清退"}
 OFFERING_LABELS = {"unlisted": "未上架", "listed": "已上架", "delisted": "已下架"}
-METHOD_LABELS = {"direct_selection": "直接选定", "secondary_bidding": "二次竞价"}
-_ACTIONS = {"list": "上架", "delist": "下架", "suspend": "暂停", "reinstate": "恢复"}
+METHOD_LABELS = {"direct_selection": "直接选定", "secondary_bidding": "二次竞价", "rotation": "顺序轮候"}
+_ACTIONS = {"list": "上架", "delist": "下架", "suspend": "暂停", "reinstate": "恢复", "clear": "清退"}
 T = TypeVar("T")
 
 
@@ -128,6 +129,8 @@ def check_listing(*, price: Decimal, agreement_price: Decimal, agreement_status:
                   today: date, supplier_status: str) -> None:
     if agreement_status == "expired" or today > valid_to:
         raise Conflict(f"协议已于 {valid_to} 到期，不能再上架服务", code="agreement_expired")
+    if supplier_status == "cleared":
+        raise Conflict("贵单位已被清退出该框架协议，不能上架服务", code="supplier_cleared")
     if supplier_status != "active":
         raise Conflict("贵单位在该协议下已被暂停，不能上架服务", code="supplier_suspended")
     if price > agreement_price:
@@ -149,7 +152,8 @@ def offering_after(status: str, action: str) -> str:
 
 
 def supplier_after(status: str, action: str) -> str:
-    moves = {("active", "suspend"): "suspended", ("suspended", "reinstate"): "active"}
+    moves = {("active", "suspend"): "suspended", ("suspended", "reinstate"): "active",
+             ("active", "clear"): "cleared", ("suspended", "clear"): "cleared"}  # 已清退 is for good
     try:
         return moves[(status, action)]
     except KeyError:
@@ -179,3 +183,64 @@ class Rating:
         if not self.score_count:
             return None
         return (Decimal(self.score_sum) / self.score_count).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+# ── rotation (顺序轮候) and clearing (清退) ────────────────────────────────────────────────────────
+#
+# The rotation order is fixed when the agreement is published: the order the agency states
+# (`rotation_order`), or, when it states none, the order of the shortlisted suppliers as stage 1 entered
+# them — the stage-1 result lists them by their ranking. Every logged-in user reads it with the agreement
+# (GET /catalog/agreements/{id}), so every shortlisted supplier is told. During the agreement's validity
+# it changes only two ways: a supplier cleared is removed (`without`), a supplier added by a
+# supplementary solicitation is appended at the end (`appended`). Who is next in a period is bidding's
+# rule (bidding.domain, rotation section): the catalog only keeps the order.
+
+ROTATION = "rotation"
+
+
+def rotation_order(methods: list[str], supplier_ids: list[str], requested: list[str] | None) -> list[str] | None:
+    """The agreement's rotation order at publication, or None when it does not allow rotation."""
+    if ROTATION not in methods:
+        if requested:
+            raise Invalid("协议未允许顺序轮候，不能设置轮候顺序", code="invalid_rotation_order")
+        return None
+    if requested is None:
+        return list(supplier_ids)
+    if len(set(requested)) != len(requested):
+        raise Invalid(f"轮候顺序中供应商 {'、'.join(_twice(requested))} 重复", code="invalid_rotation_order")
+    missing, unknown = set(supplier_ids) - set(requested), set(requested) - set(supplier_ids)
+    if missing or unknown:
+        parts = ([f"缺少入围供应商 {'、'.join(sorted(missing))}"] if missing else []) + (
+            [f"{'、'.join(sorted(unknown))} 不是入围供应商"] if unknown else [])
+        raise Invalid(f"轮候顺序须恰好包含每个入围供应商一次：{'；'.join(parts)}", code="invalid_rotation_order")
+    return list(requested)
+
+
+def without(order: list[str], supplier_id: str) -> list[str]:
+    """The order after a supplier is cleared: the others keep their relative order."""
+    return [s for s in order if s != supplier_id]
+
+
+def appended(order: list[str], supplier_id: str) -> list[str]:
+    """The order after a supplementary solicitation (补充征集) adds a supplier: at the end."""
+    if supplier_id in order:
+        raise Conflict(f"供应商 {supplier_id} 已在轮候顺序中", code="already_in_rotation")
+    return [*order, supplier_id]
+
+
+CLEARING_CAUSES = {
+    "refused_award": "无正当理由拒不接受合同授予",
+    "not_performing": "不履行合同义务或者不按照约定履行合同义务，经采购人请求履行后仍不履行或者仍未按照约定履行",
+    "refused_agreement": "无正当理由拒不签订框架协议",
+    "false_materials": "提供虚假材料谋取入围或者合同成交",
+    "collusion": "与其他供应商恶意串通谋取入围或者合同成交",
+    "other": "法律法规规定的其他情形",
+}
+"""The causes the framework-agreement measures (财政部令第110号) give for ending a shortlisted supplier's
+agreement (清退), by code."""
+
+
+def clearing_cause(code: str) -> str:
+    try:
+        return CLEARING_CAUSES[code]
+    except KeyError:
+        raise Invalid(f"清退原因 “{code}” 不在清退情形之列（{'、'.join(CLEARING_CAUSES)}）",
+                      code="unknown_clearing_cause") from None

@@ -8,7 +8,7 @@ offer it, lower-cased search text) kept current in the transaction of every chan
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -141,6 +141,55 @@ async def ratings_of(session: AsyncSession, supplier_ids: Iterable[str]) -> dict
         .group_by(SupplierRating.supplier_id))).all()
     return {supplier_id: domain.Rating(int(count), int(total), int(scores))
             for supplier_id, count, total, scores in rows if count}
+# ── rotation (顺序轮候) and clearing (清退): tables of migration 0005 ─────────────────────────────────
+
+
+class RotationPosition(Table, table=True):
+    """A supplier's place in its agreement's rotation order (1 first). A cleared supplier's row stays,
+    with `removed_at`: the order as published remains readable."""
+
+    __tablename__ = "rotation_positions"
+
+    agreement_id: str = Field(primary_key=True, foreign_key="agreements.id", max_length=40)
+    supplier_id: str = Field(primary_key=True, max_length=40)
+    position: int
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    removed_reason: str = Field(default="", max_length=500)
+
+
+class SupplierClearing(Table, table=True):
+    """One clearing (清退): who cleared which supplier, when, for which cause and why."""
+
+    __tablename__ = "supplier_clearings"
+
+    id: str = Field(primary_key=True, max_length=40)
+    agreement_id: str = Field(index=True, max_length=40)
+    supplier_id: str = Field(max_length=40)
+    supplier_name: str = Field(max_length=200)
+    cause: str = Field(max_length=40)
+    cause_label: str = Field(max_length=200)
+    reason: str = Field(max_length=1000)
+    cleared_by: str = Field(max_length=100)
+    cleared_by_org: str = Field(max_length=200)
+    cleared_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ClearingCase(Table, table=True):
+    """A fact that may lead to clearing, as the events told it: a rotation decline without a valid
+    reason (RotationDeclined), a contract not signed by its deadline (ContractDrafted, ContractStamped)."""
+
+    __tablename__ = "clearing_cases"
+    __table_args__ = (sa.Index("ix_clearing_cases_agreement_supplier", "agreement_id", "supplier_id"),)
+
+    id: str = Field(primary_key=True, max_length=60, description="The project (decline) or contract id")
+    kind: str = Field(primary_key=True, max_length=30)  # declined_without_reason | contract
+    agreement_id: str = Field(max_length=60)
+    supplier_id: str = Field(max_length=40)
+    reference_no: str = Field(default="", max_length=60)
+    detail: str = Field(default="", max_length=1000)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    due_on: date | None = None
+    done: bool = False
 
 
 def search_text(name: str, description: str, category_code: str) -> str:
@@ -242,6 +291,8 @@ class AgreementRecord:
     agreement: Agreement
     suppliers: list[ShortlistedSupplier]
     offerings: list[tuple[Offering, Service]]
+    rotation: list[RotationPosition] = field(default_factory=list)
+    """The rotation order (顺序轮候), first place first, cleared suppliers' places included (removed_at)."""
 
 
 async def get_agreement(session: AsyncSession, agreement_id: str) -> Agreement | None:
@@ -254,7 +305,16 @@ async def load_agreement(session: AsyncSession, agreement: Agreement) -> Agreeme
     rows = (await session.exec(select(Offering, Service).join(Service, Service.id == Offering.service_id)
                                .where(Offering.agreement_id == agreement.id)
                                .order_by(Offering.supplier_id, Service.category_code, Service.name))).all()
-    return AgreementRecord(agreement, list(suppliers), [(o, s) for o, s in rows])
+    rotation = (await session.exec(select(RotationPosition).where(RotationPosition.agreement_id == agreement.id)
+                                   .order_by(RotationPosition.position))).all()
+    return AgreementRecord(agreement, list(suppliers), [(o, s) for o, s in rows], list(rotation))
+
+
+def rotation_order(record: AgreementRecord) -> list[str] | None:
+    """The agreement's rotation order now (cleared suppliers removed), or None without rotation."""
+    if domain.ROTATION not in record.agreement.methods:
+        return None
+    return [p.supplier_id for p in record.rotation if p.removed_at is None]
 
 
 async def offering_of(session: AsyncSession, agreement_id: str, supplier_id: str,

@@ -11,7 +11,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from catalog import domain
-from catalog.store import Agreement, AgreementRecord, Offering, Service, ShortlistedSupplier
+from catalog.clearing import SupplierCases
+from catalog.store import (Agreement, AgreementRecord, ClearingCase, Offering, Service, ShortlistedSupplier,
+                           SupplierClearing)
 from contracts_schema import categories
 from contracts_schema.types import Money, Quantity
 from servicekit.types import ShanghaiTime
@@ -136,6 +138,18 @@ class OfferingOut(BaseModel):
     delisted_at: ShanghaiTime | None
 
 
+class RotationPlace(BaseModel):
+    """One place of the rotation order (轮候顺序)."""
+
+    position: int
+    supplier_id: str
+    name: str
+    status: str
+    status_label: str
+    removed_at: ShanghaiTime | None = None
+    removed_reason: str = ""
+
+
 class AgreementOut(AgreementBrief):
     agency_org_id: str
     agency_name: str
@@ -146,6 +160,50 @@ class AgreementOut(AgreementBrief):
     published_at: ShanghaiTime
     suppliers: list[SupplierOut]
     offerings: list[OfferingOut]
+    rotation_order: list[RotationPlace] | None = None
+
+
+class ClearingCaseOut(BaseModel):
+    kind: str
+    kind_label: str
+    reference_no: str
+    detail: str
+    occurred_at: ShanghaiTime
+    due_on: date | None = None
+
+
+class SupplierCasesOut(BaseModel):
+    """One supplier's cases that may lead to clearing (清退): the platform counts, the agency decides."""
+
+    supplier: SupplierOut
+    declines_without_reason: int
+    overdue_contracts: int
+    cases: list[ClearingCaseOut]
+
+
+class ClearingOut(BaseModel):
+    id: str
+    agreement_id: str
+    supplier_id: str
+    supplier_name: str
+    cause: str
+    cause_label: str
+    reason: str
+    cleared_by: str
+    cleared_by_org: str
+    cleared_at: ShanghaiTime
+
+
+class CauseOut(BaseModel):
+    code: str
+    label: str
+
+
+class ClearingOverview(BaseModel):
+    agreement: AgreementBrief
+    causes: list[CauseOut]
+    suppliers: list[SupplierCasesOut]
+    clearings: list[ClearingOut]
 
 
 class AgreementPage(BaseModel):
@@ -209,4 +267,43 @@ def agreement_out(record: AgreementRecord) -> AgreementOut:
                                                         "category_code", "contract_template", "published_at"}),
                         category_name=categories.NAMES.get(agreement.category_code, ""),
                         suppliers=[supplier_out(s) for s in record.suppliers],
-                        offerings=[offering_out(o, s) for o, s in record.offerings])
+                        offerings=[offering_out(o, s) for o, s in record.offerings],
+                        rotation_order=rotation_places(record))
+
+
+def rotation_places(record: AgreementRecord) -> list[RotationPlace] | None:
+    """The rotation order as published, each place with its supplier's standing (a cleared one says
+    when and why it was removed); None when the agreement does not allow rotation."""
+    if domain.ROTATION not in record.agreement.methods:
+        return None
+    names = {s.supplier_id: s for s in record.suppliers}
+    return [RotationPlace(position=p.position, supplier_id=p.supplier_id, name=names[p.supplier_id].name,
+                          status=names[p.supplier_id].status,
+                          status_label=domain.SUPPLIER_LABELS[names[p.supplier_id].status],
+                          removed_at=p.removed_at, removed_reason=p.removed_reason)
+            for p in record.rotation]
+
+
+CASE_LABELS = {"declined_without_reason": "无正当理由拒绝轮候授予", "contract": "合同逾期未签订"}
+
+
+def case_out(case: ClearingCase) -> ClearingCaseOut:
+    return ClearingCaseOut(kind=case.kind, kind_label=CASE_LABELS[case.kind], reference_no=case.reference_no,
+                           detail=case.detail, occurred_at=case.occurred_at, due_on=case.due_on)
+
+
+def clearing_out(c: SupplierClearing) -> ClearingOut:
+    return ClearingOut(**c.model_dump(include=set(ClearingOut.model_fields)))
+
+
+def clearing_overview(agreement: Agreement, suppliers: list[SupplierCases],
+                      clearings: list[SupplierClearing]) -> ClearingOverview:
+    return ClearingOverview(
+        agreement=agreement_brief(agreement),
+        causes=[CauseOut(code=code, label=label) for code, label in domain.CLEARING_CAUSES.items()],
+        suppliers=[SupplierCasesOut(supplier=supplier_out(s.supplier),
+                                    declines_without_reason=len(s.declines_without_reason),
+                                    overdue_contracts=len(s.overdue_contracts),
+                                    cases=[case_out(c) for c in s.declines_without_reason + s.overdue_contracts])
+                   for s in suppliers],
+        clearings=[clearing_out(c) for c in clearings])

@@ -113,7 +113,7 @@ class ContractDocument:
 
 # ---- from the contract row ------------------------------------------------------------------------
 
-METHOD_LABELS = {"direct_selection": "直接选定", "secondary_bidding": "二次竞价"}
+METHOD_LABELS = {"direct_selection": "直接选定", "secondary_bidding": "二次竞价", "rotation": "顺序轮候"}
 ROLE_LABELS = {"purchaser": "甲方（采购人）", "supplier": "乙方（供应商）"}
 
 

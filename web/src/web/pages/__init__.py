@@ -18,3 +18,6 @@ ROUTERS += [agency.router]
 
 from web.pages import contracts, orders, services  # noqa: E402  (我的合同, 我的订单, 我的服务)
 ROUTERS += [contracts.router, orders.router, services.router]
+
+from web.pages import rotation  # noqa: E402  (顺序轮候项目, 接受/拒绝授予, 轮候顺序, 清退管理)
+ROUTERS += [rotation.router]

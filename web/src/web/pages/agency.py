@@ -29,7 +29,8 @@ router = APIRouter()
 MAX_UPLOAD = 5 * 1024 * 1024
 PAGE_SIZE = 20
 STATUS_FILTER = (("active", "有效"), ("scheduled", "未生效"), ("expired", "已过期"))
-METHOD_OPTIONS = (("direct_selection", "直接选定"), ("secondary_bidding", "二次竞价"))
+METHOD_OPTIONS = (("direct_selection", "直接选定"), ("secondary_bidding", "二次竞价"),
+                  ("rotation", "顺序轮候"))  # rotation order: the suppliers as entered (stage-1 ranking)
 
 DEFAULT_TEMPLATE = """第一条 合同标的：乙方依照框架协议 {agreement_no}（{agreement_name}）向甲方提供 {service_name}，数量 {quantity}{unit}，单价 {unit_price} 元。
 第二条 合同金额：人民币 {amount} 元（大写：{amount_upper}），不高于框架协议约定的协议价格。
@@ -393,11 +394,14 @@ async def agreement_page(request: Request, agreement_id: str) -> Response:
 
 
 @router.get("/suppliers")
-async def suppliers(request: Request, agreement_id: str = "", status: str = "", q: str = "") -> Response:
+async def suppliers(request: Request, agreement_id: str = "", status: str = "", q: str = "",
+                    view: str = "") -> Response:
     viewer = require(request, "agency")
     listing = await gateway(request).get("/catalog/agreements", token=viewer.token, page_size=100)
     choices = [a for a in listing["items"] if a["status"] != "expired"] or listing["items"]
     chosen = agreement_id or (choices[0]["id"] if choices else "")
+    if view == "clearing" and chosen:  # the menu's 清退管理: the chosen agreement's clearing screen
+        return redirect(request, f"/suppliers/{chosen}/clearing")
     agreement = None
     rows: list[dict[str, Any]] = []
     if chosen:

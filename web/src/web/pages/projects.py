@@ -27,7 +27,8 @@ from web.session import Viewer, require
 router = APIRouter()
 
 
-METHODS = {"secondary_bidding": "二次竞价项目管理（服务类）", "direct_selection": "直接选定项目"}
+METHODS = {"secondary_bidding": "二次竞价项目管理（服务类）", "direct_selection": "直接选定项目",
+           "rotation": "顺序轮候项目"}
 STATUS_OPTIONS = [("draft", "草稿"), ("scheduled", "待开始"), ("quoting", "项目报价中"),
                   ("awaiting_confirmation", "结果待确认"), ("succeeded", "项目成功"), ("terminated", "项目终止"),
                   ("failed", "项目失败")]

@@ -1,7 +1,7 @@
 """the agreement's optional estimate (预估采购金额 / 数量): the ledger of its awards is measured against it
 
-Revision ID: ledger_0004_agreement_estimate
-Revises: ledger_0003_supplier_ratings
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 13:00:00
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import servicekit.types
 
-revision: str = 'ledger_0004_agreement_estimate'
-down_revision: str | None = 'ledger_0003_supplier_ratings'
+revision: str = '0004'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """purchaser evaluations as the library shows them (supplier_ratings, from EvaluationSubmitted)
 
-Revision ID: ledger_0003_supplier_ratings
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-01 12:40:00
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 import servicekit.types
 
-revision: str = 'ledger_0003_supplier_ratings'
+revision: str = '0003'
 down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

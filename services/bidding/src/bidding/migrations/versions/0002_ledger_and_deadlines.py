@@ -1,7 +1,7 @@
 """the agreement's estimate in bidding's read model (the ledger measures awards against it); the
 announcements' deadlines (award: 2 working days; direct-selection summary: 10 working days after expiry)
 
-Revision ID: ledger_0002_ledger_and_deadlines
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-01 13:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import servicekit.types
 
-revision: str = 'ledger_0002_ledger_and_deadlines'
+revision: str = '0002'
 down_revision: str | None = '0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
