@@ -2,7 +2,8 @@
 a second start finds everything there and seeds nothing new.
 
 - the agency publishes three framework agreements (物业管理, 公务用车维修保养, 会议·印刷·法律) whose
-  stage-1 results shortlist all six demo suppliers; two allow both second-stage methods;
+  stage-1 results shortlist all six demo suppliers; two allow direct selection and secondary bidding,
+  the vehicle-maintenance one direct selection and rotation (顺序轮候);
 - every supplier lists (上架) its services, a little under the agreement price;
 - each purchaser unit enters two plans (录入计划) whose lines match those categories.
 
@@ -47,7 +48,7 @@ AGREEMENTS: list[dict[str, Any]] = [
     },
     {
         "number": "002", "name": "湖南省省直单位公务用车维修保养服务框架协议", "category_code": "C0501",
-        "methods": ["direct_selection"],
+        "methods": ["direct_selection", "rotation"],  # 定点维修轮候: supplier-4, then supplier-6 (stage-1 order)
         "standard": "乙方为一类机动车维修企业，维修质量保证期按国家规定执行，更换配件须经甲方确认。",
         "suppliers": {
             4: [_service("C0501", "小型客车常规保养", "次", "680.00", "更换机油、机滤，全车 36 项安全检查"),
