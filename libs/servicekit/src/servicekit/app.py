@@ -24,6 +24,7 @@ from servicekit.auth import TokenVerifier
 from servicekit.bus import BrokerWatch, KafkaBus
 from servicekit.db import Database
 from servicekit.http import RequestContextMiddleware, health_router, install_error_handlers
+from servicekit.openapi import describe
 from servicekit.inbox import Dispatcher, EventHandlers, Outcome
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import ServiceSettings
@@ -77,6 +78,7 @@ class Service:
                                                 audience=settings.jwt_audience)
         self.app.add_middleware(RequestContextMiddleware)
         install_error_handlers(self.app)
+        describe(self.app)
         self.app.include_router(health_router(self))
         for router in routers:
             self.app.include_router(router)

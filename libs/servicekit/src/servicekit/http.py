@@ -20,6 +20,7 @@ log = logging.getLogger("servicekit.http")
 
 # Framework errors (no such route, wrong method, ...): a stable code and a Chinese message.
 _HTTP_ERRORS = {
+    400: ("bad_request", "请求体无法解析：须为有效的 JSON（或所声明类型的表单）"),
     401: ("unauthorized", "请先登录"),
     404: ("not_found", "没有这个地址"),
     405: ("method_not_allowed", "这个地址不接受该请求方法"),
