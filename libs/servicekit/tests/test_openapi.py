@@ -88,6 +88,17 @@ def test_every_error_a_route_can_answer_is_documented_from_its_signature():
         "201", "400", "401", "403", "404", "409", "413", "415", "422"}
 
 
+def test_readiness_documents_its_503():
+    from servicekit.app import Service
+    from servicekit.settings import ServiceSettings
+    from servicekit.tables import table_base
+
+    service = Service(name="t", settings=ServiceSettings(database_url="sqlite:///:memory:"),
+                      metadata=table_base().metadata, with_bus=False)
+    responses = service.app.openapi()["paths"]["/readyz"]["get"]["responses"]
+    assert set(responses) == {"200", "503"} and "`not_ready`" in responses["503"]["description"]
+
+
 def test_every_error_response_is_the_platform_error_model_with_its_codes():
     for item in DOC["paths"].values():
         for operation in item.values():

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from contracts_schema.envelope import new_traceparent, trace_id_of
 from servicekit.errors import APIError, error_body, validation_details, validation_message
 from servicekit.logging import _context
+from servicekit.openapi import errors
 
 log = logging.getLogger("servicekit.http")
 
@@ -94,7 +95,8 @@ def health_router(service: Service) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service.name}
 
-    @router.get("/readyz", summary="Readiness: database, broker and relay are up")
+    @router.get("/readyz", summary="Readiness: database, broker and relay are up",
+                responses=errors(503, codes={503: ["not_ready"]}))
     async def readyz(request: Request) -> JSONResponse:
         report = await service.readiness()
         checks = {name: problem is None for name, problem in report.items()}
