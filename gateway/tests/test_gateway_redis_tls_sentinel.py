@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from devstack.broker import free_port
 from gateway.domain import Limit
 from gateway.ratelimit import MemoryLimiter, RedisLimiter
-from gateway.redisconn import RedisConnection, RedisPyConnection, RedisUnavailable, connect
+from gateway.redisconn import RedisConnection, RedisPyConnection, RedisUnavailable, ReplyError, connect
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -223,4 +223,68 @@ async def test_limits_are_shared_through_the_master_sentinel_names(sentinel_redi
         assert await master.call("EXISTS", redis_prefix + "user:a") == 1  # written on the master Sentinel named
     finally:
         await master.close()
+        await limiter.close()
+
+
+@pytest.fixture
+def sentinel_with_replica(tmp_path: Path) -> Iterator[tuple[SentinelRedis, int]]:
+    master_port, replica_port, sentinel_port = free_port(), free_port(), free_port()
+    common = ["--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
+    started = [_start(["--port", str(master_port), *common], master_port, tmp_path)]
+    try:
+        started.append(_start(["--port", str(replica_port), "--replicaof", "127.0.0.1", str(master_port), *common],
+                              replica_port, tmp_path))
+        config = tmp_path / "sentinel.conf"
+        config.write_text(f"port {sentinel_port}\ndir {tmp_path}\n"
+                          f"sentinel monitor platform-master 127.0.0.1 {master_port} 1\n"
+                          "sentinel down-after-milliseconds platform-master 5000\n"
+                          "sentinel failover-timeout platform-master 10000\n")
+        started.append(_start([str(config), "--sentinel"], sentinel_port, tmp_path))
+        yield SentinelRedis(master_port, sentinel_port), replica_port
+    finally:
+        _stop(*reversed(started))
+
+
+async def _until(check, what: str, timeout: float = 30.0):  # waits for a condition, not for time to pass
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not (result := await check()):
+        assert time.monotonic() < deadline, f"{what} not within {timeout}s"
+        await asyncio.sleep(0.1)
+    return result
+
+
+async def test_after_a_failover_the_limits_follow_the_new_master(sentinel_with_replica, redis_prefix):
+    sentinels, replica_port = sentinel_with_replica
+    sentinel = RedisConnection(f"redis://127.0.0.1:{sentinels.sentinel_port}/0", timeout=2.0)
+    replica = RedisConnection(f"redis://127.0.0.1:{replica_port}/0", timeout=2.0)
+    limiter = RedisLimiter(sentinels.url, prefix=redis_prefix, timeout=2.0, cooldown=0)
+    limit = Limit(per_second=0.01, burst=100)
+    try:
+        assert (await limiter.hit("user:a", limit)).remaining == 99
+
+        async def failover_started() -> bool:  # refused (NOGOODSLAVE) until Sentinel has seen the replica in sync
+            try:
+                return await sentinel.call("SENTINEL", "FAILOVER", "platform-master") == b"OK"
+            except ReplyError as refused:
+                assert "NOGOODSLAVE" in str(refused)
+                return False
+
+        await _until(failover_started, "Sentinel starts a failover")
+
+        async def promoted() -> bool:
+            address = await sentinel.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "platform-master")
+            return address[1] == str(replica_port).encode()
+
+        await _until(promoted, "the replica promoted")
+
+        async def counted_on_the_new_master() -> bool:
+            await limiter.hit("user:b", limit)  # during the switch it may count in-process (cooldown 0)
+            return await replica.call("EXISTS", redis_prefix + "user:b") == 1
+
+        await _until(counted_on_the_new_master, "the limits written on the new master")
+    finally:
+        await sentinel.close()
+        await replica.close()
         await limiter.close()
