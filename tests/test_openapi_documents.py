@@ -130,3 +130,12 @@ def test_every_reference_names_a_schema_of_the_document(document):
     schemas = document["components"]["schemas"]
     for ref in {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}:
         assert ref in schemas, ref
+
+
+def test_error_responses_list_the_codes_the_services_rules_give(document):
+    quote = document["paths"]["/api/v1/projects/{project_id}/quotes"]["post"]["responses"]
+    assert "`superseded`" in quote["409"]["description"] and "`window_closed`" in quote["409"]["description"]
+    payment = document["paths"]["/api/v1/orders/{order_id}/payments"]["post"]["responses"]
+    assert "`overpayment`" in payment["422"]["description"] and "`empty_file`" in payment["422"]["description"]
+    login = document["paths"]["/api/v1/auth/token"]["post"]["responses"]
+    assert "`invalid_credentials`" in login["401"]["description"]

@@ -110,6 +110,7 @@ def test_every_error_response_is_the_platform_error_model_with_its_codes():
     assert "`validation_error`" in op("/things", "post")["responses"]["422"]["description"]
     assert "`thing_exists`" in op("/things", "post")["responses"]["409"]["description"]
     assert "`token_expired`" in op("/things", "post")["responses"]["401"]["description"]
+    assert "`empty_file`" in op("/things/{thing_id}/vouchers", "post")["responses"]["422"]["description"]
     text = json.dumps(DOC)
     assert "HTTPValidationError" not in text and '"detail"' not in text
     assert "ValidationError" not in DOC["components"]["schemas"]
@@ -228,3 +229,11 @@ def test_what_a_text_schema_allows_the_server_accepts(kind, data):
 def test_a_text_schema_refuses_hidden_characters_and_untrimmed_text(value):
     assert not re.search(_schema_of(line(20))["pattern"], value)
     assert re.search(_schema_of(paragraphs(20))["pattern"], "第一行\r\n第二行\t完")
+
+
+def test_the_codes_a_services_rules_give_are_read_from_its_source():
+    from servicekit.openapi import codes_in_package
+
+    codes = codes_in_package("servicekit")
+    assert "bad_file_name" in codes[400] and "token_expired" in codes[401] and "file_too_large" in codes[413]
+    assert codes_in_package("no_such_package_here") == {}

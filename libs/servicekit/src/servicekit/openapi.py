@@ -14,14 +14,20 @@ its own rules add. What follows from the route itself is found here:
 | 413, 415 | an upload: too large, not an accepted file type | `file_too_large`, `unsupported_file_type` |
 | 422 | the route takes any input (request validation; a business rule) | `validation_error`, `invalid`, ... |
 
-A route adds what its rules raise beyond that with `responses=errors(403, 404)`; a download says
+Each error response lists the codes it may carry: the plumbing's, the route's own (declared), then
+those the service's rules give with that status anywhere (read from the service's source: every
+`Conflict(..., code="superseded")`). A route adds what its rules raise beyond that with `responses=errors(403, 404)`; a download says
 its media types with `responses=download("application/pdf")`. FastAPI's own 422 model
 (`HTTPValidationError`, `{"detail": [...]}`) is never what the server sends and is removed."""
 
 from __future__ import annotations
 
+import ast
 import copy
+import functools
+import importlib.util
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -34,7 +40,8 @@ FIELD_ERROR = "FieldError"
 # What each status means here, and the codes the platform's own plumbing gives it (a route's rules may
 # carry a more precise code; it is always one stable word, and the message says it in Chinese).
 STATUSES: dict[int, tuple[str, tuple[str, ...]]] = {
-    400: ("The request cannot be read (a file's name, a path)", ("bad_request", "bad_file_name")),
+    400: ("The request cannot be read (a body that is no JSON or form at all; a file's name)",
+          ("bad_request", "bad_file_name")),
     401: ("Not logged in, or the token is invalid or expired", ("unauthorized", "invalid_token", "token_expired")),
     403: ("Logged in, but not allowed to do this", ("forbidden",)),
     404: ("Not found (or not visible to this user)", ("not_found",)),
@@ -82,13 +89,52 @@ def error_schemas() -> dict[str, Any]:
     }
 
 
-def error_response(status: int, codes: Iterable[str] = ()) -> dict[str, Any]:
-    """The response object of an error status: its meaning, the codes it may carry, the `Error` schema."""
+def error_response(status: int, codes: Iterable[str] = (), service_codes: Iterable[str] = ()) -> dict[str, Any]:
+    """The response object of an error status: its meaning, the codes it may carry (the plumbing's and
+    the route's; then those the service's rules give with this status), the `Error` schema."""
     meaning, generic = STATUSES.get(status, ("Error", ()))
     every = list(dict.fromkeys([*generic, *codes]))
-    listed = ", ".join(f"`{code}`" for code in every)
-    return {"description": f"{meaning}. Codes: {listed}" if listed else meaning,
-            "content": {"application/json": {"schema": {"$ref": REF + ERROR}}}}
+    more = [code for code in service_codes if code not in every]
+    description = f"{meaning}. Codes: {', '.join(f'`{code}`' for code in every)}" if every else meaning
+    if more:
+        description += f"; among this service's rules: {', '.join(f'`{code}`' for code in more)}"
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": REF + ERROR}}}}
+
+
+def _statuses_of_error_classes() -> dict[str, int]:
+    from servicekit.errors import APIError
+
+    found = {APIError.__name__: APIError.status}
+    waiting = [APIError]
+    while waiting:
+        for subclass in waiting.pop().__subclasses__():
+            found[subclass.__name__] = subclass.status
+            waiting.append(subclass)
+    return found
+
+
+@functools.cache
+def codes_in_package(package: str) -> dict[int, tuple[str, ...]]:
+    """Status → the codes a package's own rules give errors of that status, read from its source:
+    every `Conflict(..., code="superseded")` (any servicekit.errors class) with a literal code."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    statuses = _statuses_of_error_classes()
+    found: dict[int, set[str]] = {}
+    for folder in spec.submodule_search_locations:
+        for source in sorted(Path(folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name not in statuses:
+                    continue
+                for keyword in node.keywords:
+                    if keyword.arg == "code" and isinstance(keyword.value, ast.Constant) \
+                            and isinstance(keyword.value.value, str):
+                        found.setdefault(statuses[name], set()).add(keyword.value.value)
+    return {status: tuple(sorted(codes)) for status, codes in found.items()}
 
 
 def errors(*statuses: int, codes: dict[int, Iterable[str]] | None = None) -> dict[int | str, dict[str, Any]]:
@@ -216,16 +262,19 @@ def document_errors(doc: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any
                 continue
             route = by_operation.get((method, path))
             statuses = inferred_statuses(route, method) if route is not None else set()
-            if _as_multipart(doc, operation):
-                statuses.update(UPLOAD_ERRORS)
             responses = operation["responses"]
             declared: dict[int, list[str]] = {}
+            if _as_multipart(doc, operation):
+                statuses.update(UPLOAD_ERRORS)
+                declared[422] = ["empty_file"]
             for status in list(responses):
                 if str(status)[:1] in "45":
-                    declared[int(status)] = list(responses[status].get("x-codes", ()))
+                    declared.setdefault(int(status), []).extend(responses[status].get("x-codes", ()))
                     del responses[status]
+            package = (getattr(getattr(route, "endpoint", None), "__module__", None) or "").partition(".")[0]
+            service_codes = codes_in_package(package) if package else {}
             for status in sorted(statuses | set(declared)):
-                responses[str(status)] = error_response(status, declared.get(status, ()))
+                responses[str(status)] = error_response(status, declared.get(status, ()), service_codes.get(status, ()))
             _clean_downloads(operation)
     return doc
 

@@ -217,7 +217,7 @@ async def decline(project_id: Id, body: ReasonIn, user: Supplier, db: DB, reques
     return await _view(db, user, project_id, request)
 
 
-@router.get("/projects/{project_id}/quotes", response_model=QuotesOut,
+@router.get("/projects/{project_id}/quotes", response_model=QuotesOut, responses=errors(codes={409: ["quotes_sealed"]}),
             summary="Quotes: a supplier sees its own; the purchaser sees all, ranked, once the window closed")
 async def list_quotes(project_id: Id, user: CurrentUser, db: DB, request: Request) -> QuotesOut:
     return await views.quotes_view(db, user, project_id, _clock(request)())
