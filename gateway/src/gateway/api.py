@@ -16,6 +16,7 @@ from gateway.store import Org, User
 from servicekit.app import DB
 from servicekit.auth import CurrentUser
 from servicekit.errors import Unauthorized, error_body
+from servicekit.openapi import errors
 from servicekit.types import line
 
 router = APIRouter()
@@ -61,8 +62,7 @@ async def _login_allowed(request: Request, username: str) -> JSONResponse | None
 
 @router.post("/api/v1/auth/token", response_model=TokenResponse, tags=["auth 登录"],
              summary="Log in (OAuth2 password form): a short-lived bearer token",
-             responses={401: {"description": "Wrong username or password"},
-                        429: {"description": "Too many attempts (see Retry-After)"}})
+             responses=errors(401, 429, codes={401: ["invalid_credentials"]}))
 async def login(request: Request, db: DB, username: Annotated[line(80), Form()],
                 password: Annotated[str, Form(min_length=1, max_length=200)]):
     if (refused := await _login_allowed(request, username)) is not None:

@@ -25,16 +25,27 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
 from gateway.routes import service_for
+from servicekit.openapi import error_response, error_schemas
 from gateway.upstream import UpstreamClient
 
 log = logging.getLogger("gateway.openapi")
 
 SCHEMA_REF = "#/components/schemas/"
-GATEWAY_ERRORS = {
-    "429": "Too many requests from this user (see Retry-After)",
-    "502": "The service is unavailable",
-    "504": "The service did not answer in time",
-}
+# What the gateway itself may answer on any passed-through operation, before or instead of the service:
+# a token that does not verify (sent to a public route too), a body over MAX_BODY_BYTES, the rate limit,
+# a service down or silent. In the platform's error model (servicekit.openapi), like every other error.
+GATEWAY_ERRORS = (401, 429)
+UPSTREAM_ERRORS = (502, 504)
+
+
+def _add_gateway_errors(operation: dict[str, Any], *, passed_through: bool) -> None:
+    statuses = GATEWAY_ERRORS + (UPSTREAM_ERRORS if passed_through else ())
+    if "requestBody" in operation:
+        statuses += (413,)
+    responses = operation["responses"]
+    for status in statuses:
+        responses.setdefault(str(status), error_response(status))
+    operation["responses"] = dict(sorted(responses.items()))
 
 
 def _rewrite_refs(node: Any, renamed: dict[str, str]) -> Any:
@@ -59,14 +70,15 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None],
     `<service>_<Name>` in that service's part."""
     doc = copy.deepcopy(own)
     paths: dict[str, Any] = doc.setdefault("paths", {})
+    for item in paths.values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                _add_gateway_errors(operation, passed_through=False)
     components = doc.setdefault("components", {})
     schemas: dict[str, Any] = components.setdefault("schemas", {})
     tags = {tag["name"]: tag for tag in doc.get("tags", [])}
     status: dict[str, str] = {}
-    schemas["GatewayError"] = {
-        "title": "GatewayError", "type": "object", "required": ["error"],
-        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"}}}}}
+    schemas.update(error_schemas())
 
     for name, service_doc in services.items():
         if service_doc is None:
@@ -91,9 +103,7 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None],
             item = _rewrite_refs(item, renamed)
             for operation in item.values():
                 if isinstance(operation, dict) and "responses" in operation:
-                    for code, text in GATEWAY_ERRORS.items():
-                        operation["responses"].setdefault(code, {"description": text, "content": {
-                            "application/json": {"schema": {"$ref": SCHEMA_REF + "GatewayError"}}}})
+                    _add_gateway_errors(operation, passed_through=True)
                     for tag in operation.get("tags", []):
                         tags.setdefault(tag, {"name": tag})
             paths[path] = item

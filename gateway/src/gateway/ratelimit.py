@@ -16,7 +16,7 @@ import time
 from typing import Protocol
 
 from gateway.domain import Decision, Limit, gcra
-from gateway.redisconn import RedisConnection, RedisUnavailable, ReplyError
+from gateway.redisconn import RedisUnavailable, ReplyError, connect
 
 log = logging.getLogger("gateway.ratelimit")
 
@@ -85,7 +85,7 @@ class RedisLimiter:
         self.prefix = prefix
         self.fallback = fallback or MemoryLimiter()
         self.cooldown = cooldown
-        self.redis = RedisConnection(url, timeout=timeout)
+        self.redis = connect(url, timeout=timeout)  # the lean client for redis://, redis-py for TLS, Sentinel
         self._skip_until = 0.0
 
     async def _script(self, key: str, limit: Limit) -> list[int]:

@@ -39,8 +39,9 @@ class Settings(ServiceSettings):
     # Per-user rate limits (GCRA: a sustained rate plus a burst). Shared by every replica through Redis when
     # RATE_LIMIT_REDIS_URL is set (production); in-process otherwise (the embedded default, one replica).
     rate_limit_enabled: bool = True
-    rate_limit_redis_url: str | None = Field(None,
-                                             description="redis://host:6379/0; unset: limits per process")
+    rate_limit_redis_url: str | None = Field(
+        None, description="redis://host:6379/0, rediss://host:6380/0?ssl_ca_certs=/ca.pem (TLS) or "
+        "redis+sentinel://host1:26379,host2:26379/<master>/0 (Sentinel); unset: limits per process")
     rate_limit_redis_prefix: str = Field("gateway:rl:", description="Key prefix of the limits in Redis")
     rate_limit_per_second: float = Field(50.0, gt=0, description="Sustained requests per second per user")
     rate_limit_burst: int = Field(100, ge=1, description="Requests a user may send at once")

@@ -25,7 +25,9 @@ async def test_draft_is_saved_and_edited_until_published(world, fx):
     error = await world.error("PATCH", f"/api/v1/projects/{draft['id']}", 422, headers=world.purchaser,
                               json={"quantity": "13"})
     assert error["code"] == "quantity_above_plan"
-    await world.error("PATCH", f"/api/v1/projects/{draft['id']}", 400, headers=world.purchaser, json={"name": None})
+    error = await world.error("PATCH", f"/api/v1/projects/{draft['id']}", 422, headers=world.purchaser,
+                              json={"name": None})
+    assert error["code"] == "validation_error" and "name 不能为 null" in error["message"]
     await world.error("PATCH", f"/api/v1/projects/{draft['id']}", 422, headers=world.purchaser, json={"status": "x"})
     await world.error("PATCH", f"/api/v1/projects/{draft['id']}", 404, headers=world.other_purchaser,
                       json={"name": "别人的项目"})

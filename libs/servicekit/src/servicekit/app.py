@@ -25,6 +25,7 @@ from servicekit import tracing
 from servicekit.bus import BrokerWatch, KafkaBus, KafkaFigures
 from servicekit.db import Database
 from servicekit.http import RequestContextMiddleware, health_router, install_error_handlers
+from servicekit.openapi import describe
 from servicekit.inbox import Dispatcher, EventHandlers, Outcome
 from servicekit.metrics import Metrics, metrics_router
 from servicekit.outbox import OutboxMessage, OutboxRelay
@@ -86,6 +87,7 @@ class Service:
                                                 audience=settings.jwt_audience)
         self.app.add_middleware(RequestContextMiddleware, metrics=self.metrics)
         install_error_handlers(self.app)
+        describe(self.app)
         self.app.include_router(health_router(self))
         self.app.include_router(metrics_router(self.metrics))
         for router in routers:

@@ -129,6 +129,7 @@ def require_role(*roles: str):
             allowed = "或".join(ROLE_NAMES.get(r, r) for r in roles)
             raise Forbidden(f"只有{allowed}可以这样做；您登录的身份是{ROLE_NAMES.get(principal.role, principal.role)}")
         return principal
+    dependency.roles = roles  # type: ignore[attr-defined]  # servicekit.openapi documents its 403
     return dependency
 
 

@@ -19,11 +19,13 @@ from servicekit.errors import APIError, error_body, validation_details, validati
 from servicekit import tracing
 from servicekit.logging import _context
 from servicekit.metrics import Metrics, route_template
+from servicekit.openapi import errors
 
 log = logging.getLogger("servicekit.http")
 
 # Framework errors (no such route, wrong method, ...): a stable code and a Chinese message.
 _HTTP_ERRORS = {
+    400: ("bad_request", "请求体无法解析：须为有效的 JSON（或所声明类型的表单）"),
     401: ("unauthorized", "请先登录"),
     404: ("not_found", "没有这个地址"),
     405: ("method_not_allowed", "这个地址不接受该请求方法"),
@@ -123,7 +125,8 @@ def health_router(service: Service) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service.name}
 
-    @router.get("/readyz", summary="Readiness: database, broker and relay are up")
+    @router.get("/readyz", summary="Readiness: database, broker and relay are up",
+                responses=errors(503, codes={503: ["not_ready"]}))
     async def readyz(request: Request) -> JSONResponse:
         report = await service.readiness()
         checks = {name: problem is None for name, problem in report.items()}

@@ -9,14 +9,16 @@ import re
 import unicodedata
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
+from pydantic import (AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer,
+                      StringConstraints, WithJsonSchema, model_validator)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.types import TypeDecorator
 
+from contracts_schema import categories
 from contracts_schema.types import MONEY_RULE, QUANTITY_RULE, QUANTITY_TEXT, Money, Quantity, decimal_text, money
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -128,23 +130,55 @@ def _at_most(limit: Decimal, unit: str) -> Any:
     return AfterValidator(check)
 
 
-MoneyIn = Annotated[
-    Money,
-    BeforeValidator(lambda v: _text_only(v, _MONEY_TEXT, MONEY_RULE)),
-    Field(ge=0),
-    _at_most(LIMITS.money_max_yuan, " 元"),
-    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN,
-                    "description": f"Yuan (CNY) as a decimal string with at most two places, e.g. \"1280.50\"; "
-                                   f"ASCII digits, no sign, exponent or spaces; at most {LIMITS.money_max_yuan}"}),
-]
-"""Money a caller sends: text by MONEY_PATTERN only ("1E5", "１２３", " 1.00", "-1" are refused), at most
-MONEY_MAX_YUAN (default 10¹² yuan). Responses and events keep `contracts_schema.types.Money`."""
+def _above_zero(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("须大于 0")
+    return value
+
+
+def decimal_pattern(places: int, *, positive: bool, at_most: Decimal) -> str:
+    """The JSON-schema pattern of a decimal text the server accepts: ASCII digits, at most `places`
+    decimals, no sign, exponent or space, and as many whole digits as keep every match at most
+    `at_most` (so a value the document allows is never refused; leading zeros are left out)."""
+    whole = len(str(int(at_most + Decimal(1).scaleb(-places)))) - 1  # 10**whole - 1 ulp <= at_most
+    digits = f"[1-9][0-9]{{0,{whole - 1}}}" if whole > 1 else "[1-9]"
+    fraction = f"(\\.[0-9]{{1,{places}}})?"
+    if not positive:
+        return f"^(0|{digits}){fraction}$"
+    # 0.x above zero: some decimal digit is not 0
+    small = "|".join("0" * zeros + "[1-9]" + (f"[0-9]{{0,{places - zeros - 1}}}" if places - zeros > 1 else "")
+                     for zeros in range(places))
+    return f"^({digits}{fraction}|0\\.({small}))$"
+
+
+def money_in(*, positive: bool = False, at_most: Decimal | None = None) -> Any:
+    """Money a caller sends: text by MONEY_PATTERN only ("1E5", "１２３", " 1.00", "-1" are refused), above
+    zero if `positive`, at most `at_most` (default MONEY_MAX_YUAN, 10¹² yuan); its JSON schema says the
+    same (a pattern within those bounds)."""
+    limit = min(at_most, LIMITS.money_max_yuan) if at_most is not None else LIMITS.money_max_yuan
+    return Annotated[
+        Money,
+        BeforeValidator(lambda v: _text_only(v, _MONEY_TEXT, MONEY_RULE)),
+        Field(ge=0),
+        *([AfterValidator(_above_zero)] if positive else []),
+        _at_most(limit, " 元"),
+        WithJsonSchema({"type": "string", "pattern": decimal_pattern(2, positive=positive, at_most=limit),
+                        "description": f"Yuan (CNY) as a decimal string with at most two places, e.g. \"1280.50\"; "
+                                       f"ASCII digits, no sign, exponent or spaces; {'above 0, ' if positive else ''}"
+                                       f"at most {limit}"}),
+    ]
+
+
+MoneyIn = money_in()
+"""Money a caller sends (0 allowed); `PositiveMoneyIn` above 0. Responses and events keep
+`contracts_schema.types.Money`."""
+PositiveMoneyIn = money_in(positive=True)
 
 QuantityIn = Annotated[
     Quantity,
     BeforeValidator(lambda v: _text_only(v, QUANTITY_TEXT, QUANTITY_RULE)),
     _at_most(LIMITS.quantity_max, ""),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,3})?$",
+    WithJsonSchema({"type": "string", "pattern": decimal_pattern(3, positive=True, at_most=LIMITS.quantity_max),
                     "description": f"A positive quantity, at most three decimal places, at most {LIMITS.quantity_max}"}),
 ]
 """A quantity a caller sends: text by the pattern, above 0, at most QUANTITY_MAX (default 10⁶)."""
@@ -172,7 +206,9 @@ def _in_our_century(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_in_our_century)]
+Instant = Annotated[AwareDatetime, AfterValidator(_in_our_century),
+                    WithJsonSchema({"type": "string", "format": "date-time", "pattern": r"^(20[0-9]{2}|2100)-",
+                                    "description": "RFC 3339 with its UTC offset, in the years 2000 to 2100"})]
 """An instant a caller sends: RFC 3339 with its UTC offset, between the years 2000 and 2100; UTC in Python."""
 
 
@@ -212,9 +248,23 @@ def _visible(multiline: bool) -> Any:
     return BeforeValidator(check)
 
 
+# The same refusals as a JSON-schema pattern (ECMA-262 and Python read it alike): no refused character,
+# and no space at either end (the server trims them; the document asks for the trimmed text).
+_REFUSED_CLASS = r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_REFUSED_IN_PARAGRAPHS = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+
+
+def text_pattern(*, multiline: bool) -> str:
+    edge = rf"[^\s{_REFUSED_CLASS}]"
+    inner = rf"(?:[^{_REFUSED_IN_PARAGRAPHS}]|\r\n)*" if multiline else rf"[^{_REFUSED_CLASS}]*"
+    return rf"^(?:{edge}(?:{inner}{edge})?)?$"
+
+
 def _text(max_length: int, min_length: int, multiline: bool) -> Any:
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     _visible(multiline)]
+                     _visible(multiline),
+                     WithJsonSchema({"type": "string", "minLength": min_length, "maxLength": max_length,
+                                     "pattern": text_pattern(multiline=multiline)})]
 
 
 def line(max_length: int, *, min_length: int = 1) -> Any:
@@ -234,3 +284,43 @@ Name = line(200)
 
 Id = line(60)
 """An id a caller sends (plan, line, agreement, supplier...): 1–60 visible characters."""
+
+
+CategoryCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^C[0-9]{2,8}$"),
+                         WithJsonSchema({"type": "string", "enum": [code for code, _ in categories.CATEGORIES],
+                                         "description": "A category (品目) code of GET /api/v1/catalog/categories"})]
+"""A category code as written (C + digits); whether it is known is the caller's rule (`unknown_category`).
+The document lists the known codes, so a generated request never names an unknown one."""
+
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\- ]{7,20}$"),
+                  WithJsonSchema({"type": "string", "pattern": r"^[0-9+\-][0-9+\- ]{5,18}[0-9+\-]$",
+                                  "description": "A phone number: 7–20 digits, +, - and spaces"})]
+"""A landline or mobile number (办公电话, 联系电话): 7–20 of digits, "+", "-" and spaces."""
+
+
+def _not_null_in_schema(schema: dict[str, Any], model: type[Any]) -> None:
+    nullable = getattr(model, "nullable", frozenset())
+    for name, prop in schema.get("properties", {}).items():
+        options = prop.get("anyOf")
+        if name in nullable or not options or {"type": "null"} not in options:
+            continue
+        kept = [option for option in options if option != {"type": "null"}]
+        del prop["anyOf"]
+        prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+        if prop.get("default", ...) is None:
+            del prop["default"]
+
+
+class Patch(BaseModel):
+    """A partial update: a field left out keeps its value; null is refused with a 422 naming the field,
+    except for the fields in `nullable` (there null clears the value). The schema says the same."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_not_null_in_schema)
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Any:
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None and f not in self.nullable)
+        if nulls:
+            raise ValueError(f"{'、'.join(nulls)} 不能为 null：不修改的字段请不要传")
+        return self

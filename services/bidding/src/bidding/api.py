@@ -18,8 +18,10 @@ from bidding.views import (AnnouncementOut, AnnouncementPage, PreviewOut, Projec
                            RotationOrderOut)
 from servicekit.app import DB
 from servicekit.auth import CurrentUser, Principal, Purchaser, Supplier
-from servicekit.errors import BadRequest, Forbidden
-from servicekit.types import Id, Instant, Limit, MoneyIn, Name, Offset, QuantityIn, paragraphs
+from servicekit.errors import Forbidden
+from servicekit.openapi import errors
+from servicekit.types import (Id, Instant, Limit, MoneyIn, Name, Offset, Patch, Phone, PositiveMoneyIn, QuantityIn,
+                              paragraphs)
 
 router = APIRouter(prefix="/api/v1", tags=["bidding 项目与公告"])
 
@@ -27,9 +29,8 @@ Reason = paragraphs(500, min_length=1)
 Requirements = paragraphs(2000)
 RequiredRequirements = paragraphs(2000, min_length=1)
 Mobile = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^1[0-9]{10}$")]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\- ]{7,20}$")]
 Category = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-C][0-9]{2,8}$")]
-Positive = Annotated[MoneyIn, Field(gt=0)]
+Positive = PositiveMoneyIn
 Seconds = Annotated[int, Field(ge=1, le=domain.LONGEST_WINDOW_SECONDS,
                                description="Length of the window in seconds, within the configured bounds "
                                            "(BIDDING_MIN_DURATION_SECONDS … BIDDING_MAX_DURATION_SECONDS)")]
@@ -79,7 +80,9 @@ class SecondaryBiddingIn(Strict):
     price_limit: Positive | None = Field(None, description="Optional ceiling (最高限价) below the agreement prices")
 
 
-class SecondaryBiddingPatch(Strict):
+class SecondaryBiddingPatch(Patch):
+    nullable = frozenset({"price_limit"})
+
     name: Name | None = None
     category_code: Category | None = None
     agreement_id: Id | None = None
@@ -174,11 +177,7 @@ async def create_secondary_bidding(body: SecondaryBiddingIn, user: Purchaser, db
 @router.patch("/projects/{project_id}", response_model=ProjectOut, summary="Edit a draft secondary bidding")
 async def edit_project(project_id: Id, body: SecondaryBiddingPatch, user: Purchaser, db: DB,
                        request: Request) -> ProjectOut:
-    changes = body.model_dump(exclude_unset=True)
-    cleared = [k for k, v in changes.items() if v is None and k != "price_limit"]
-    if cleared:
-        raise BadRequest(f"{'、'.join(cleared)} 不能为空", code="validation_error")
-    await workflow.edit_draft(db, user, project_id, changes, _clock(request)())
+    await workflow.edit_draft(db, user, project_id, body.model_dump(exclude_unset=True), _clock(request)())
     return await _view(db, user, project_id, request)
 
 
@@ -204,7 +203,7 @@ async def publish(project_id: Id, body: WindowIn, user: Purchaser, db: DB, reque
 
 # --- 查看 / 终止 / 确认 ------------------------------------------------------------------------------------
 
-@router.get("/projects", response_model=ProjectPage,
+@router.get("/projects", response_model=ProjectPage, responses=errors(403),
             summary="My unit's projects (purchaser) or the projects I may quote on (supplier)")
 async def list_projects(user: CurrentUser, db: DB, request: Request, status: Status | None = None,
                         method: Method | None = None, limit: Limit = 50,
@@ -263,7 +262,7 @@ async def accept(project_id: Id, user: Supplier, db: DB, request: Request) -> Pr
     return await _view(db, user, project_id, request)
 
 
-@router.get("/projects/{project_id}/quotes", response_model=QuotesOut,
+@router.get("/projects/{project_id}/quotes", response_model=QuotesOut, responses=errors(codes={409: ["quotes_sealed"]}),
             summary="Quotes: a supplier sees its own; the purchaser sees all, ranked, once the window closed")
 async def list_quotes(project_id: Id, user: CurrentUser, db: DB, request: Request) -> QuotesOut:
     return await views.quotes_view(db, user, project_id, _clock(request)())

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -21,13 +22,12 @@ from catalog.views import (AgreementOut, AgreementPage, ClearingOut, ClearingOve
 from servicekit.app import DB
 from servicekit.auth import Agency, CurrentUser, Supplier
 from servicekit.logging import bind_context
-from servicekit.types import Id, MoneyIn, Name, Page, PageSize, QuantityIn, line, paragraphs
+from servicekit.types import CategoryCode, Id, Name, Page, PageSize, QuantityIn, line, money_in, paragraphs
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog stage-1 data 协议与入围"])
 
 Optional300 = line(300, min_length=0)
-CategoryCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^C[0-9]{2,8}$")]
-Price = Annotated[MoneyIn, Field(gt=0, le=999999999.99)]
+Price = money_in(positive=True, at_most=Decimal("999999999.99"))
 Reason = paragraphs(500)
 
 

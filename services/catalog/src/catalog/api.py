@@ -21,7 +21,7 @@ from servicekit.app import DB
 from servicekit.auth import CurrentUser
 from servicekit.errors import Invalid, NotFound
 from servicekit.logging import bind_context
-from servicekit.types import Id, Page, PageSize, line
+from servicekit.types import CategoryCode, Id, Page, PageSize, line
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog 入围服务库"])
 
@@ -49,7 +49,7 @@ async def category_tree(user: CurrentUser, db: DB) -> CategoryTree:
             summary="入围服务库: services offered now, by category and keyword (substring, Chinese works)")
 async def search_services(
     user: CurrentUser, db: DB,
-    category: Annotated[line(20) | None, Query(description="Category code; its sub-categories are included")] = None,
+    category: Annotated[CategoryCode | None, Query(description="Category code; its sub-categories are included")] = None,
     q: Annotated[line(100, min_length=0) | None, Query(description="Words that must all appear in the name, "
                                                                "description or category name")] = None,
     sort: Annotated[Literal["price", "-price", "name", "category"], Query(

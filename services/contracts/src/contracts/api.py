@@ -31,6 +31,7 @@ from servicekit.app import DB
 from servicekit.auth import CurrentUser, Purchaser, Supplier
 from servicekit.errors import NotFound
 from servicekit.files import JPEG, PDF, PNG, Storage, download_response, read_upload
+from servicekit.openapi import download, errors
 from servicekit.queries import page_of
 from servicekit.types import Limit, Offset, ShanghaiTime, line, paragraphs
 
@@ -366,18 +367,21 @@ def _certificate_out(cert: SealCertificate) -> CertificateOut:
 
 # ---- e-seal certificates ---------------------------------------------------------------------------
 
-@router.get("/contracts/ca-certificate", summary="The platform CA's certificate (PEM), to verify seals outside")
+@router.get("/contracts/ca-certificate", responses=download("application/x-pem-file", description="PEM"),
+            summary="The platform CA's certificate (PEM), to verify seals outside")
 async def ca_certificate(request: Request) -> Response:
     return Response(_ca(request).pem(), media_type="application/x-pem-file")
 
 
-@router.get("/contracts/ca.crl", summary="The platform CA's CRL (DER): revoked seal certificates, public")
+@router.get("/contracts/ca.crl", responses=download("application/pkix-crl", description="DER"), summary="The platform CA's CRL (DER): revoked seal certificates, public")
 async def ca_crl(request: Request, db: DB) -> Response:
     return Response(await certificates.current_crl(db, _ca(request)), media_type="application/pkix-crl",
                     headers={"Cache-Control": "public, max-age=60"})
 
 
-@router.get("/contracts/tsa-certificate", summary="The platform TSA's certificate (PEM), public")
+@router.get("/contracts/tsa-certificate", responses={**download("application/x-pem-file", description="PEM"),
+                                                     **errors(codes={404: ["external_tsa"]})},
+            summary="The platform TSA's certificate (PEM), public")
 async def tsa_certificate(request: Request) -> Response:
     trust = request.app.state.trust
     if not trust.tsa_pem():
@@ -385,7 +389,8 @@ async def tsa_certificate(request: Request) -> Response:
     return Response(trust.tsa_pem(), media_type="application/x-pem-file")
 
 
-@router.get("/contracts/seal-certificate", response_model=CertificateOut, summary="My unit's seal certificate")
+@router.get("/contracts/seal-certificate", response_model=CertificateOut,
+            responses=errors(codes={404: ["seal_not_enrolled"]}), summary="My unit's seal certificate")
 async def my_certificate(user: CurrentUser, db: DB) -> CertificateOut:
     async with db.read() as session:
         cert = await active_certificate(session, user.org_id)
@@ -394,13 +399,14 @@ async def my_certificate(user: CurrentUser, db: DB) -> CertificateOut:
     return _certificate_out(cert)
 
 
-@router.post("/contracts/seal-certificate", status_code=201, response_model=CertificateOut,
+@router.post("/contracts/seal-certificate", status_code=201, response_model=CertificateOut, responses=errors(403),
              summary="Enroll my unit's seal: a key pair under the CA password, a certificate from the platform CA")
 async def enroll_certificate(body: EnrollIn, user: CurrentUser, db: DB, request: Request) -> CertificateOut:
     return _certificate_out(await certificates.enroll(db, _ca(request), _settings(request), user, body.ca_password))
 
 
 @router.post("/contracts/seal-certificate/revoke", response_model=CertificateOut,
+             responses=errors(codes={404: ["seal_not_enrolled"]}),
              summary="Revoke my unit's seal certificate (lost or leaked password); seals made with it fail checks")
 async def revoke_certificate(body: RevokeIn, user: CurrentUser, db: DB) -> CertificateOut:
     return _certificate_out(await certificates.revoke(db, user, body.reason))
@@ -461,6 +467,7 @@ async def get_contract(contract_id: str, user: CurrentUser, db: DB, request: Req
 
 
 @router.get("/contracts/{contract_id}/document", response_class=StreamingResponse,
+            responses=download(PDF.content_type, description="The PDF"),
             summary="The contract PDF; once sealed, the PDF with its PAdES seals. original=true: the unsealed original")
 async def get_document(contract_id: str, user: CurrentUser, db: DB, request: Request,
                        original: bool = False) -> Response:
@@ -475,6 +482,7 @@ async def get_document(contract_id: str, user: CurrentUser, db: DB, request: Req
 
 
 @router.get("/contracts/{contract_id}/files/{file_id}", response_class=StreamingResponse,
+            responses=download(PDF.content_type, PNG.content_type, JPEG.content_type),
             summary="Download a file of my contract (a document revision, the signed scan)")
 async def download_file(contract_id: str, file_id: str, user: CurrentUser, db: DB, request: Request) -> Response:
     async with db.read() as session:
@@ -508,6 +516,7 @@ async def confirm_contract(contract_id: str, body: ConfirmIn, user: Purchaser, d
 
 
 @router.post("/contracts/{contract_id}/seal", response_model=ContractOut,
+             responses=errors(codes={403: ["wrong_party"], 409: ["offline_contract", "certificate_revoked"]}),
              summary="盖章: seal with my unit's CA e-seal (supplier → 供应商已盖章, then purchaser → 采购单位已盖章)")
 async def seal_contract(contract_id: str, body: SealIn, user: CurrentUser, db: DB, request: Request) -> ContractOut:
     return await _show(db, request, await workflow.seal(db, _storage(request), _ca(request), _settings(request), user,

@@ -24,10 +24,11 @@ from orders.store import (ContractProgress, Invoice, LogisticsEntry, Order, Orde
 from servicekit.app import DB
 from servicekit.auth import CurrentUser, Purchaser, Supplier
 from servicekit.errors import NotFound
-from servicekit.files import Storage, download_response, read_upload
+from servicekit.files import DOCUMENT_TYPES, Storage, download_response, read_upload
+from servicekit.openapi import download
 from servicekit.queries import page_of
+from servicekit.types import Instant, Limit, Offset, PositiveMoneyIn, ShanghaiTime, line, paragraphs
 from servicekit.workdays import WorkingCalendar
-from servicekit.types import Instant, Limit, MoneyIn, Offset, ShanghaiTime, line, paragraphs
 
 router = APIRouter(prefix="/api/v1", tags=["orders 我的订单"])
 
@@ -170,7 +171,7 @@ class InvoiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     invoice_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z\-]{6,40}$")]
-    amount: Annotated[MoneyIn, Field(gt=0)]
+    amount: PositiveMoneyIn
     issued_on: date
     file: UploadFile | None = None
 
@@ -185,7 +186,7 @@ class AcceptanceIn(BaseModel):
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Annotated[MoneyIn, Field(gt=0)]
+    amount: PositiveMoneyIn
     paid_on: date
     file: UploadFile
 
@@ -351,6 +352,7 @@ async def record_payment(order_id: str, body: Annotated[PaymentIn, Form()], user
 
 
 @router.get("/orders/{order_id}/files/{file_id}", response_class=StreamingResponse,
+            responses=download(*(kind.content_type for kind in DOCUMENT_TYPES)),
             summary="Download a file of my order (acceptance report, payment voucher, invoice)")
 async def download_file(order_id: str, file_id: str, user: CurrentUser, db: DB, request: Request) -> StreamingResponse:
     async with db.read() as session:

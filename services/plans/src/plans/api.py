@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from plans import workflow
 from plans.domain import MAX_LINES
@@ -14,16 +14,16 @@ from plans.views import PlanOut, PlanPage, plan_out, plan_summary
 from servicekit.app import DB
 from servicekit.auth import Purchaser
 from servicekit.logging import bind_context
-from servicekit.types import Id, MoneyIn, Name, Page, PageSize, QuantityIn, Revision, line, paragraphs
+from servicekit.types import (CategoryCode, Id, Name, Page, PageSize, Patch, Phone, PositiveMoneyIn, QuantityIn, Revision,
+                              line, paragraphs)
 
 router = APIRouter(prefix="/api/v1", tags=["plans 录入计划"])
 
-CategoryCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^C[0-9]{2,8}$")]
 Unit = line(20)
-Budget = Annotated[MoneyIn, Field(gt=0)]
+Budget = PositiveMoneyIn
 Requirements = paragraphs(2000)
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\- ]{7,20}$")]
-FilingNo = line(60)
+FilingNo = Annotated[line(60), WithJsonSchema({  # the rule is plans.domain.check_filing_no (invalid_filing_no)
+    "type": "string", "maxLength": 60, "pattern": r"^(湘财采备〔[0-9]{4}〕[0-9]{3,6}|[A-Z]{2,6}-[0-9]{4}-[0-9]{3,6})$"})]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 Address = line(300, min_length=0)
 
@@ -56,18 +56,7 @@ class PlanIn(BaseModel):
     lines: Annotated[list[PlanLineIn], Field(min_length=1, max_length=MAX_LINES)]
 
 
-class _NoNulls(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> Any:
-        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
-        if nulls:
-            raise ValueError(f"{'、'.join(nulls)} 不能为 null：不修改的字段请不要传")
-        return self
-
-
-class PlanLineChange(_NoNulls):
+class PlanLineChange(Patch):
     """Changes to one existing line; fields left out keep their value."""
 
     id: Id
@@ -79,7 +68,7 @@ class PlanLineChange(_NoNulls):
     requirements: Requirements | None = None
 
 
-class PlanPatch(_NoNulls):
+class PlanPatch(Patch):
     """Changes to a plan: basic info (fields left out keep their value) and its lines (add, edit,
     remove). All of it applies, or none of it."""
 
