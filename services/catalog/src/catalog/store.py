@@ -338,12 +338,12 @@ async def services_page(session: AsyncSession, where: list[Any], order: Iterable
     columns = [Service.__table__.c[name] for name in SUMMARY_COLUMNS]
     stmt = (select(*columns, func.count().over().label("total")).where(*where).order_by(*order)
             .offset((page - 1) * page_size).limit(page_size))
-    rows = (await session.execute(stmt)).mappings().all()
+    rows = (await session.exec(stmt)).mappings().all()
     if rows:
         return rows[0]["total"], list(rows)
     if page == 1:
         return 0, []
-    total = (await session.execute(select(func.count()).select_from(Service).where(*where))).scalar_one()
+    total = (await session.exec(select(func.count()).select_from(Service).where(*where))).one()
     return total, []
 
 
