@@ -343,8 +343,7 @@ def _all(client: httpx.Client, path: str, project_id: str) -> list[dict[str, Any
 def kill(platform: Supervised, process: str) -> Callable[[], bool]:
     """SIGKILLs the process; for the broker then runs `devstack restart broker` as an operator would.
     Returns the check that it is back (a new process answering /readyz; every service ready)."""
-    before = platform.pids()[process]
-    assert before, f"{process} is not running"
+    before = wait_until(lambda: platform.pids()[process], f"{process} running, to be killed", WAIT)
     os.kill(before, signal.SIGKILL)
     if process == "broker":
         done = platform.devstack("restart", "broker")
@@ -384,17 +383,31 @@ def _guard(run: Run, action: Callable[[], None]) -> None:
             traceback.print_exc()
 
 
+def _fail(runs: list[Run], exc: Exception) -> None:
+    for run in runs:
+        if not run.outcome:
+            run.outcome, run.detail = "error", f"{type(exc).__name__}: {exc}"
+
+
 def strike(runs: list[Run], pool: ThreadPoolExecutor) -> None:
     """The cells' steps (at once when several), the kill right after the last answer, then for each cell
     the wait for the process and the step's effect elsewhere."""
     platform = runs[0].world.platform
-    wait_until(platform.all_ready, "every process ready before the kill", WAIT)
+    try:
+        wait_until(platform.all_ready, "every process ready before the kill", WAIT)
+    except Exception as exc:  # noqa: BLE001 - said in each cell's outcome; the matrix goes on
+        _fail(runs, exc)
+        return
     list(pool.map(lambda r: _guard(r, lambda: r.walk_to(r.steps.index(r.cell.step))), runs))
     live = [run for run in runs if not run.outcome]
     if not live:
         return
     started = time.monotonic()
-    back = kill(platform, runs[0].cell.process)
+    try:
+        back = kill(platform, runs[0].cell.process)
+    except Exception as exc:  # noqa: BLE001
+        _fail(live, exc)
+        return
 
     def recover(run: Run) -> None:
         wait_until(back, f"{run.cell}: {run.cell.process} back and every service ready", WAIT)
@@ -490,7 +503,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     print(f"{len(cells)} cells; load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
           f"{os.getloadavg()[2]:.2f}; starting the platform (devstack up)…", flush=True)
-    with tempfile.TemporaryDirectory(prefix="chaos-") as folder, supervised(Path(folder), PLATFORM_ENV) as platform:
+    folder = Path(tempfile.mkdtemp(prefix="chaos-"))
+    print(f"the platform's folder (its log devstack-up.log, the stores): {folder}", flush=True)
+    with supervised(folder, PLATFORM_ENV) as platform:
         world = World.open(platform)
         try:
             runs = run_cells(world, cells, batch=args.batch, per_kill=args.per_kill, say=lambda line: print(line, flush=True))

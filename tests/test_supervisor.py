@@ -175,6 +175,18 @@ def test_restart_broker_comes_back_empty_and_the_outboxes_refill_it(platform, as
                for o in ok(purchaser.get("/api/v1/orders", params={"limit": 200}))["items"])
 
 
+def test_restart_broker_right_after_it_crashed_brings_it_back(platform):
+    """The chaos matrix found it: the broker SIGKILLed, then at once `devstack restart broker` while circus
+    was starting it again by itself — the restart failed inside circus ("fd added twice") and the broker
+    stayed stopped, every service unready, for good."""
+    before = platform.pids()["broker"]
+    os.kill(before, signal.SIGKILL)
+    done = platform.devstack("restart", "broker")
+    assert done.returncode == 0, done.stderr
+    wait_for(lambda: platform.pids()["broker"] not in (None, before), timeout=30, what="the broker running again")
+    wait_for(platform.all_ready, timeout=90, what="every service ready on the new broker")
+
+
 def test_stop_stops_every_process(platform):
     pids = [pid for pid in platform.pids().values() if pid]
     done = platform.devstack("stop")

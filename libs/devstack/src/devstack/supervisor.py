@@ -13,6 +13,7 @@ import datetime
 import logging
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +194,26 @@ def status(var: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def restart(var: Path, name: str) -> None:
-    call(var, "restart", name=name, waiting=True)
+def restart(var: Path, name: str, timeout: float = 30.0) -> None:
+    """Restarts one process and waits until it runs again. Right after a crash circus may be starting it
+    already (or its flapping plugin holding it back); a restart then can fail inside circus ("fd added
+    twice") and leave the watcher stopped for good — seen with `devstack restart broker` after a SIGKILL
+    (the chaos matrix). A stopped watcher is started again here."""
+    try:
+        call(var, "restart", name=name, waiting=True)
+    except Refused:
+        if name not in {row["name"] for row in status(var)}:
+            raise
+    deadline = time.monotonic() + timeout
+    while True:
+        row = next(row for row in status(var) if row["name"] == name)
+        if row["state"] == "active" and row["pid"]:
+            return
+        if row["state"] == "stopped":
+            call(var, "start", name=name, waiting=True)
+        if time.monotonic() > deadline:
+            raise Refused(f"{name} is {row['state']} {timeout:g} s after the restart")
+        time.sleep(0.2)
 
 
 def stop(var: Path) -> None:
