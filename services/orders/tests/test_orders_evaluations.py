@@ -5,8 +5,12 @@ EvaluationSubmitted carries the scores (catalog keeps the averages)."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
+
+from contracts_schema.events.catalog import AgreementPublished
+from contracts_schema.types import utcnow
 
 from orders import domain
 from servicekit.errors import Conflict, Invalid
@@ -82,9 +86,35 @@ async def test_an_order_is_evaluated_once_after_acceptance_and_answered_once(ord
     assert [b for _, b in await outbox_events(w.service.db, "EvaluationAnswered") if b["order_id"] == order["id"]]
 
 
+def published(agreement_id: str, agency_org_id: str = "12430000MB1A46001K") -> AgreementPublished:
+    """What catalog tells orders when an agency publishes an agreement (only its owner matters here)."""
+    return AgreementPublished(
+        agreement_id=agreement_id, agreement_no=f"HNKJ-{agreement_id}", name="湖南省省直单位物业服务框架协议",
+        agency_org_id=agency_org_id, agency_name="湖南省政府采购中心", category_code="C", category_name="服务",
+        valid_from=date(2026, 1, 1), valid_to=date(2027, 12, 31), methods=["direct_selection"],
+        contract_template="合同范本", suppliers=[], services=[], offerings=[], published_at=utcnow())
+
+
+async def test_only_the_agency_that_published_an_agreement_sets_its_dimensions(orders_world):
+    w = orders_world
+    unknown = f"AG{uuid.uuid4().hex[:8]}"
+    body = {"agreement_id": unknown, "dimensions": ["服务质量"]}
+    missing = await w.client.put("/api/v1/orders/evaluation-dimensions", headers=w.agency, json=body)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "agreement_not_found"
+    theirs = f"AG{uuid.uuid4().hex[:8]}"
+    await w.service.dispatch(published(theirs, agency_org_id="12430100MB1A46009X"))  # 长沙市政府采购中心's
+    refused = await w.client.put("/api/v1/orders/evaluation-dimensions", headers=w.agency,
+                                 json={"agreement_id": theirs, "dimensions": ["价格"]})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_agreement_agency"
+    shown = (await w.client.get("/api/v1/orders/evaluation-dimensions", headers=w.agency,
+                                params={"agreement_id": theirs})).json()
+    assert shown["dimensions"] == ["服务质量", "响应速度", "履约规范"]  # nothing changed
+
+
 async def test_the_agency_sets_dimensions_per_agreement_and_globally(orders_world):
     w = orders_world
     agreement = f"AG{uuid.uuid4().hex[:8]}"
+    await w.service.dispatch(published(agreement))
     refused = await w.client.put("/api/v1/orders/evaluation-dimensions", headers=w.purchaser_a,
                                  json={"agreement_id": agreement, "dimensions": ["价格"]})
     assert refused.status_code == 403

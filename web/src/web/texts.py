@@ -160,6 +160,8 @@ ERROR_TEXTS: dict[str, str] = {
     "not_evaluated": "采购单位尚未评价本订单。",
     "invalid_scores": "请为每个评价维度选择 1 至 5 分。",
     "invalid_dimensions": "评价维度为 1 至 10 项，且不能重复。",
+    "not_agreement_agency": "只有发布该框架协议的征集人可以设置其评价维度。",
+    "agreement_not_found": "该框架协议不存在；刚发布的协议请稍后再试。",
     "seal_missing": "合同缺少一方的签章，请先完成签章。",
     "already_filed": "本合同已登记备案。",
     "announcement_not_found": "该合同公告不存在。",

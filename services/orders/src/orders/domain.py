@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from servicekit.errors import Conflict, Forbidden, Invalid
+from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
 from servicekit.deadlines import Deadline, track
 from servicekit.types import SHANGHAI
 from servicekit.workdays import WorkingCalendar
@@ -160,6 +160,15 @@ EVALUABLE = frozenset({OrderStatus.ACCEPTED, OrderStatus.PAID})
 def dimensions_for(agreement_dimensions: list[str] | None, global_dimensions: list[str] | None) -> list[str]:
     """The dimensions an order is evaluated on: its agreement's, else the agency's global ones, else the default."""
     return list(agreement_dimensions or global_dimensions or DEFAULT_DIMENSIONS)
+
+
+def check_agreement_agency(agreement_id: str, owner_org_id: str | None, agency_org_id: str) -> None:
+    """Only the agency that published an agreement sets its evaluation dimensions; an agreement orders has
+    not heard of (catalog's AgreementPublished) has none to set."""
+    if owner_org_id is None:
+        raise NotFound(f"框架协议 {agreement_id} 不存在（刚发布的协议请稍后再试）", code="agreement_not_found")
+    if owner_org_id != agency_org_id:
+        raise Forbidden("只有发布该框架协议的征集人可以设置其评价维度", code="not_agreement_agency")
 
 
 def check_dimensions(dimensions: list[str]) -> list[str]:

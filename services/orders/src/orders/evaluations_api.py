@@ -15,6 +15,7 @@ from orders import workflow
 from orders.store import Evaluation, dimensions_of
 from servicekit.app import DB
 from servicekit.auth import Agency, CurrentUser, Purchaser, Supplier
+from servicekit.openapi import errors
 from servicekit.types import ShanghaiTime, line, paragraphs
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders 用户评价"])
@@ -89,7 +90,8 @@ async def get_dimensions(user: CurrentUser, db: DB, agreement_id: AgreementId = 
 
 
 @router.put("/evaluation-dimensions", response_model=DimensionsOut,
-            summary="Set the evaluation dimensions, globally or for one agreement (agency)")
+            responses=errors(codes={403: ["not_agreement_agency"], 404: ["agreement_not_found"]}),
+            summary="Set the evaluation dimensions, globally or for one agreement (the agency that published it)")
 async def set_dimensions(body: DimensionsIn, user: Agency, db: DB) -> DimensionsOut:
     names = await workflow.set_dimensions(db, user, body.agreement_id, body.dimensions)
     return DimensionsOut(agreement_id=body.agreement_id, dimensions=names)

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts_schema.envelope import Envelope
 from contracts_schema.events.bidding import ResultConfirmed
+from contracts_schema.events.catalog import AgreementPublished
 from contracts_schema.events.contracts import (ContractAnnounced, ContractConfirmed, ContractDrafted, ContractFiled,
                                                ContractReturned, ContractSent, ContractStamped, ContractSupplierSealed)
 from orders import workflow
@@ -22,6 +23,7 @@ from servicekit.inbox import EventHandlers
 
 def build_handlers(settings: Settings) -> EventHandlers:
     handlers = EventHandlers()
+    handlers.on(AgreementPublished)(workflow.agreement_published)
     handlers.on(ResultConfirmed)(partial(result_confirmed, settings=settings))
     handlers.on(ContractDrafted)(workflow.contract_drafted)
     handlers.on(ContractSent)(contract_sent)

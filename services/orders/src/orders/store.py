@@ -148,6 +148,17 @@ class Payment(Table, table=True):
 
 # ---- purchaser evaluation (用户评价) ---------------------------------------------------------------------
 
+class AgreementOwner(Table, table=True):
+    """Which agency published each agreement (from catalog's AgreementPublished): only it sets the
+    agreement's evaluation dimensions."""
+
+    __tablename__ = "agreement_owners"
+
+    agreement_id: str = Field(primary_key=True, max_length=40)
+    agency_org_id: str = Field(max_length=40)
+    agency_name: str = Field(max_length=200)
+
+
 class EvaluationDimensions(Table, table=True):
     """The dimensions the agency set: for one agreement, or globally (agreement_id "")."""
 

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts_schema.envelope import Envelope
 from contracts_schema.events.bidding import ResultConfirmed
+from contracts_schema.events.catalog import AgreementPublished
 from contracts_schema.events.contracts import ContractDrafted, ContractStamped
 from contracts_schema.events.orders import (AcceptanceRecorded, EvaluationAnswered, EvaluationScore,
                                             EvaluationSubmitted, InvoiceRecorded, LogisticsRecorded, OrderCompleted,
@@ -27,7 +28,7 @@ from contracts_schema.events.orders import (AcceptanceRecorded, EvaluationAnswer
 from contracts_schema.types import utcnow
 from orders import domain
 from orders.domain import OrderStatus, Side
-from orders.store import (ContractProgress, Evaluation, EvaluationDimensions, Invoice, LogisticsEntry, Order,
+from orders.store import (AgreementOwner, ContractProgress, Evaluation, EvaluationDimensions, Invoice, LogisticsEntry, Order,
                           OrderLine, Payment, StoredFile, dimensions_of, evaluation_of, party_order, project_order)
 from servicekit.auth import Principal
 from servicekit.db import Database
@@ -270,11 +271,22 @@ async def record_payment(db: Database, storage: Storage, user: Principal, order_
 
 # ---- purchaser evaluation (用户评价) -------------------------------------------------------------------
 
+async def agreement_published(session: AsyncSession, event: AgreementPublished, envelope: Envelope) -> None:
+    """Remembers which agency published the agreement (it alone sets the agreement's dimensions)."""
+    owner = await session.get(AgreementOwner, event.agreement_id) or AgreementOwner(
+        agreement_id=event.agreement_id, agency_org_id=event.agency_org_id, agency_name=event.agency_name)
+    owner.agency_org_id, owner.agency_name = event.agency_org_id, event.agency_name
+    session.add(owner)
+
+
 async def set_dimensions(db: Database, user: Principal, agreement_id: str, dimensions: list[str]) -> list[str]:
     """The agency sets the evaluation dimensions of one agreement (or, with agreement_id "", the global
     ones). Evaluations already submitted keep the dimensions they were scored on."""
     names = domain.check_dimensions(dimensions)
     async with db.transaction() as session:
+        if agreement_id:
+            owner = await session.get(AgreementOwner, agreement_id)
+            domain.check_agreement_agency(agreement_id, owner.agency_org_id if owner else None, user.org_id)
         row = await session.get(EvaluationDimensions, agreement_id, with_for_update=True)
         row = row or EvaluationDimensions(agreement_id=agreement_id, dimensions=names, set_by=user.username,
                                           set_at=utcnow())
