@@ -21,7 +21,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from uuid import uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -30,12 +29,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bidding import domain, workflow
 from bidding.announcements import AwardFacts, award_announcement, award_due
-from bidding.domain import Command, Funds, Method, Status
+from bidding.domain import Command, Method, Status
 from bidding.store import (Invitation, Project, RotationSlot, RotationState, RotationTurn, ServiceRef, SupplierRef,
                            eligible_offers, invited_project, lock_project)
 from bidding.windows import record_failure
-from bidding.workflow import (_agreement, _check_quantity, _new_project_no, _party_of_purchaser, _plan_line,
-                              _published_event, _store_announcement)
+from bidding.workflow import (_agreement, _check_quantity, _party_of_purchaser, _plan_line,
+                              _published_event, _published_project, _store_announcement)
 from contracts_schema.events.base import Party
 from contracts_schema.events.bidding import ResultConfirmed, RotationDeclined, RotationOffered
 from servicekit.auth import Principal
@@ -147,18 +146,9 @@ async def create_rotation(db: Database, user: Principal, data: RotationInput, no
             raise Invalid(f"品目 {category} 与计划明细 {line.line_no} 的品目 {line.category_code} 不符",
                           code="category_mismatch")
         _check_quantity(data.quantity, line)
-        project_id = f"PJ{uuid4().hex[:16]}"
-        bind_context(project_id=project_id)
-        project = Project(
-            id=project_id, project_no=await _new_project_no(session, Method.ROTATION, now), method=Method.ROTATION,
-            name=data.name or f"{line.item_name}顺序轮候",
-            status=domain.next_status(Method.ROTATION, Status.DRAFT, Command.PUBLISH), funds=Funds.PENDING,
-            purchaser_org_id=user.org_id, purchaser_name=plan.purchaser_name or user.org_name,
-            purchaser_address=plan.purchaser_address, created_by=user.username, contact_name=data.contact_name,
-            contact_phone=data.contact_phone, office_phone=data.office_phone, plan_id=plan.plan_id,
-            plan_line_id=line.line_id, filing_no=plan.filing_no, item_name=line.item_name, category_code=category,
-            agreement_id=agreement.agreement_id, quantity=data.quantity, unit=line.unit,
-            requirements=data.requirements, created_at=now, updated_at=now, published_at=now)
+        project = await _published_project(session, user, plan, line, data, Method.ROTATION, now,
+                                           name=f"{line.item_name}顺序轮候", category_code=category,
+                                           agreement_id=agreement.agreement_id, unit=line.unit)
         offers = await eligible_offers(session, project)
         if not offers:
             raise Invalid(f"框架协议 {agreement.agreement_no} 的入围供应商中没有人上架品目 {category} 的服务",

@@ -124,24 +124,31 @@ async def create_direct_selection(db: Database, user: Principal, data: DirectSel
                           code="category_mismatch")
         _check_quantity(data.quantity, line)
 
-        project_id = f"PJ{uuid4().hex[:16]}"
-        bind_context(project_id=project_id)
-        project = Project(
-            id=project_id, project_no=await _new_project_no(session, Method.DIRECT, now), method=Method.DIRECT,
-            name=data.name or f"{line.item_name}（{service.name}）直接选定",
-            status=domain.next_status(Method.DIRECT, Status.DRAFT, Command.PUBLISH), funds=Funds.PENDING,
-            purchaser_org_id=user.org_id, purchaser_name=plan.purchaser_name or user.org_name,
-            purchaser_address=plan.purchaser_address, created_by=user.username, contact_name=data.contact_name,
-            contact_phone=data.contact_phone, office_phone=data.office_phone, plan_id=plan.plan_id,
-            plan_line_id=line.line_id, filing_no=plan.filing_no, item_name=line.item_name,
+        project = await _published_project(
+            session, user, plan, line, data, Method.DIRECT, now, name=f"{line.item_name}（{service.name}）直接选定",
             category_code=service.category_code, agreement_id=agreement.agreement_id, service_id=service.service_id,
-            supplier_id=supplier.supplier_id, quantity=data.quantity, unit=service.unit,
-            requirements=data.requirements, created_at=now, updated_at=now, published_at=now)
+            supplier_id=supplier.supplier_id, unit=service.unit)
         project.ceiling_amount = domain.ceiling(offer_of(offering, service), project)
         session.add(project)
-        session.add(Invitation(project_id=project_id, supplier_id=supplier.supplier_id, invited_at=now))
+        session.add(Invitation(project_id=project.id, supplier_id=supplier.supplier_id, invited_at=now))
         await emit(session, _published_event(project, agreement))
     log.info("direct selection published", extra={"project_no": project.project_no})
+    return project
+
+
+async def _published_project(session: AsyncSession, user: Principal, plan: PlanRef, line: PlanLineRef, data: Any,
+                             method: Method, now: datetime, *, name: str, **fields: Any) -> Project:
+    """A project published at once from a plan line (direct selection, rotation): its number, the plan's and
+    the purchaser's facts, the contact the purchaser gave; `fields` are the method's own."""
+    project = Project(
+        id=f"PJ{uuid4().hex[:16]}", project_no=await _new_project_no(session, method, now), method=method,
+        name=data.name or name, status=domain.next_status(method, Status.DRAFT, Command.PUBLISH), funds=Funds.PENDING,
+        purchaser_org_id=user.org_id, purchaser_name=plan.purchaser_name or user.org_name,
+        purchaser_address=plan.purchaser_address, created_by=user.username, contact_name=data.contact_name,
+        contact_phone=data.contact_phone, office_phone=data.office_phone, plan_id=plan.plan_id,
+        plan_line_id=line.line_id, filing_no=plan.filing_no, item_name=line.item_name, quantity=data.quantity,
+        requirements=data.requirements, created_at=now, updated_at=now, published_at=now, **fields)
+    bind_context(project_id=project.id)
     return project
 
 
