@@ -48,12 +48,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class DirectSelectionIn(Strict):
-    """直接选定: the purchaser picks agreement, service and supplier from the library and a plan line."""
+class FromPlanLine(Strict):
+    """What a project published at once names: the agreement, the plan line and quantity, the contact."""
 
     agreement_id: Id
-    service_id: Id
-    supplier_id: Id
     plan_id: Id
     plan_line_id: Id
     quantity: QuantityIn
@@ -61,6 +59,13 @@ class DirectSelectionIn(Strict):
     contact_phone: Mobile = Field(description="Mobile phone (手机), 11 digits")
     office_phone: Phone | Literal[""] = Field("", description="Office phone (办公电话)")
     requirements: Requirements = ""
+
+
+class DirectSelectionIn(FromPlanLine):
+    """直接选定: the purchaser picks agreement, service and supplier from the library and a plan line."""
+
+    service_id: Id
+    supplier_id: Id
     name: Name | None = Field(None, description="Project name; made from the plan line and service if left out")
 
 
@@ -117,17 +122,9 @@ class ReasonIn(Strict):
     reason: Reason
 
 
-class RotationIn(Strict):
+class RotationIn(FromPlanLine):
     """顺序轮候: the purchaser names agreement and plan line; the project goes to the next supplier."""
 
-    agreement_id: Id
-    plan_id: Id
-    plan_line_id: Id
-    quantity: QuantityIn
-    contact_name: Name = Field(description="Contact person (联系人)")
-    contact_phone: Mobile = Field(description="Mobile phone (手机), 11 digits")
-    office_phone: Phone | Literal[""] = Field("", description="Office phone (办公电话)")
-    requirements: Requirements = ""
     name: Name | None = Field(None, description="Project name; made from the plan line if left out")
     category_code: Category | None = Field(None, description="Category (品目); defaults to the plan line's")
 
