@@ -263,6 +263,8 @@ class OutboxRelay:
                 if not messages:
                     break
                 self.positions.record(await self.publish(messages) or [])
+                if self.on_published is not None:  # a replayed record is published too (events_published_total)
+                    self.on_published(messages)
                 async with self.db.transaction() as session:
                     await session.exec(sa.update(self.table).where(
                         self.table.c.id.in_([m.id for m in messages]), self.table.c.sent_at.is_(None))
