@@ -28,15 +28,14 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bidding import domain, workflow
-from bidding.announcements import AwardFacts, award_announcement, award_due
 from bidding.domain import Command, Method, Status
 from bidding.store import (Invitation, Project, RotationSlot, RotationState, RotationTurn, ServiceRef, SupplierRef,
                            eligible_offers, invited_project, lock_project)
 from bidding.windows import record_failure
-from bidding.workflow import (_agreement, _check_quantity, _party_of_purchaser, _plan_line,
-                              _published_event, _published_project, _store_announcement)
-from contracts_schema.events.base import Party
-from contracts_schema.events.bidding import ResultConfirmed, RotationDeclined, RotationOffered
+from bidding.workflow import (_agreement, _check_quantity, _plan_line,
+                              _publish_award, _published_event, _published_project,
+                              _result_confirmed)
+from contracts_schema.events.bidding import RotationDeclined, RotationOffered
 from servicekit.auth import Principal
 from servicekit.db import Database
 from servicekit.errors import Conflict, Invalid
@@ -206,32 +205,16 @@ async def accept(db: Database, user: Principal, project_id: str, now: datetime, 
         unit_price = domain.unit_price_of(amount, project.quantity)
         service = await session.get(ServiceRef, (project.agreement_id, offer.service_id))
         assert service is not None and project.ceiling_amount is not None
-        rendered = award_announcement(AwardFacts(
-            project_no=project.project_no, project_name=project.name, method_label=domain.METHOD_LABELS[Method.ROTATION],
-            purchaser_name=project.purchaser_name, purchaser_address=project.purchaser_address,
-            contact_name=project.contact_name, contact_phone=project.contact_phone, supplier_name=supplier.name,
-            supplier_address=supplier.address, agreement_no=agreement.agreement_no, agreement_name=agreement.name,
-            service_name=service.name, requirements=project.requirements, quantity=project.quantity, unit=service.unit,
-            unit_price=unit_price, amount=amount, confirmed_at=now))
-        announcement = await _store_announcement(session, project, rendered, now, calendar=calendar,
-                                                 due_at=award_due(project.method, now, calendar))
+        announcement = await _publish_award(session, project, agreement, service, supplier, unit_price, amount, now,
+                                            calendar)
         turn.outcome, turn.answered_at, turn.amount = "awarded", now, amount
         session.add(turn)
         project.status, project.award_amount, project.award_announcement_id = status, amount, announcement.id
         project.closed_at = project.ended_at = project.updated_at = now
         project.ended_by = user.username
         session.add(project)
-        await emit(session, ResultConfirmed(
-            project_id=project.id, project_no=project.project_no, project_name=project.name, method=project.method,
-            purchaser=_party_of_purchaser(project),
-            supplier=Party(org_id=supplier.supplier_id, name=supplier.name, address=supplier.address,
-                           contact_name=supplier.contact_name, contact_phone=supplier.contact_phone),
-            plan_id=project.plan_id, plan_line_id=project.plan_line_id, filing_no=project.filing_no,
-            agreement_id=agreement.agreement_id, agreement_no=agreement.agreement_no, agreement_name=agreement.name,
-            contract_template=agreement.contract_template, service_id=service.service_id, service_name=service.name,
-            category_code=service.category_code, unit=service.unit, quantity=project.quantity, unit_price=unit_price,
-            amount=amount, reserved_amount=project.ceiling_amount, requirements=project.requirements,
-            award_announcement_id=announcement.id, confirmed_at=now))
+        await emit(session, _result_confirmed(project, agreement, service, supplier, unit_price, amount,
+                                              announcement, now))
     log.info("rotation award accepted", extra={"supplier_id": user.org_id, "amount": str(amount)})
     return project
 

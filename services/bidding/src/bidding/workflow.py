@@ -300,6 +300,39 @@ async def publish_secondary(db: Database, user: Principal, project_id: str, wind
     return project
 
 
+async def _publish_award(session: AsyncSession, project: Project, agreement: AgreementRef, service: ServiceRef,
+                         supplier: SupplierRef, unit_price: Decimal, amount: Decimal, now: datetime,
+                         calendar: WorkingCalendar) -> Announcement:
+    """The award announcement (成交结果公告) of any method, due 2 working days after the award (award_due)."""
+    rendered = award_announcement(AwardFacts(
+        project_no=project.project_no, project_name=project.name, method_label=domain.METHOD_LABELS[project.method],
+        purchaser_name=project.purchaser_name, purchaser_address=project.purchaser_address,
+        contact_name=project.contact_name, contact_phone=project.contact_phone, supplier_name=supplier.name,
+        supplier_address=supplier.address, agreement_no=agreement.agreement_no, agreement_name=agreement.name,
+        service_name=service.name, requirements=project.requirements, quantity=project.quantity, unit=service.unit,
+        unit_price=unit_price, amount=amount, confirmed_at=now))
+    return await _store_announcement(session, project, rendered, now, calendar=calendar,
+                                     due_at=award_due(project.method, now, calendar))
+
+
+def _result_confirmed(project: Project, agreement: AgreementRef, service: ServiceRef, supplier: SupplierRef,
+                      unit_price: Decimal, amount: Decimal, announcement: Announcement, now: datetime,
+                      **extra: Any) -> ResultConfirmed:
+    """The award every method ends with: orders and contracts follow it whatever the method."""
+    assert project.ceiling_amount is not None
+    return ResultConfirmed(
+        project_id=project.id, project_no=project.project_no, project_name=project.name, method=project.method,
+        purchaser=_party_of_purchaser(project),
+        supplier=Party(org_id=supplier.supplier_id, name=supplier.name, address=supplier.address,
+                       contact_name=supplier.contact_name, contact_phone=supplier.contact_phone),
+        plan_id=project.plan_id, plan_line_id=project.plan_line_id, filing_no=project.filing_no,
+        agreement_id=agreement.agreement_id, agreement_no=agreement.agreement_no, agreement_name=agreement.name,
+        contract_template=agreement.contract_template, service_id=service.service_id, service_name=service.name,
+        category_code=service.category_code, unit=service.unit, quantity=project.quantity, unit_price=unit_price,
+        amount=amount, reserved_amount=project.ceiling_amount, requirements=project.requirements,
+        award_announcement_id=announcement.id, confirmed_at=now, **extra)
+
+
 async def _store_announcement(session: AsyncSession, project: Project, rendered: Rendered,
                               now: datetime, *, due_at: datetime | None = None,
                               calendar: WorkingCalendar = CHINA) -> Announcement:
@@ -388,32 +421,16 @@ async def confirm_result(db: Database, user: Principal, project_id: str, quote_i
             raise Conflict(f"报价 {winner.amount:.2f} 元现已高于最高可报价 {ceiling:.2f} 元（协议价格 × 数量，且不超过"
                            "最高限价）：无法确认成交结果", code="above_ceiling")
         unit_price = domain.unit_price_of(winner.amount, project.quantity)
-        rendered = award_announcement(AwardFacts(
-            project_no=project.project_no, project_name=project.name, method_label=domain.METHOD_LABELS[project.method],
-            purchaser_name=project.purchaser_name, purchaser_address=project.purchaser_address,
-            contact_name=project.contact_name, contact_phone=project.contact_phone, supplier_name=supplier.name,
-            supplier_address=supplier.address, agreement_no=agreement.agreement_no, agreement_name=agreement.name,
-            service_name=service.name, requirements=project.requirements, quantity=project.quantity, unit=service.unit,
-            unit_price=unit_price, amount=winner.amount, confirmed_at=now))
-        announcement = await _store_announcement(session, project, rendered, now, calendar=calendar,
-                                                 due_at=award_due(project.method, now, calendar))
+        announcement = await _publish_award(session, project, agreement, service, supplier, unit_price,
+                                            winner.amount, now, calendar)
         project.status, project.winning_quote_id, project.award_amount = status, winner.id, winner.amount
         project.award_announcement_id, project.ended_at, project.ended_by = announcement.id, now, user.username
         project.updated_at = now
         session.add(project)
         assert project.ceiling_amount is not None
-        await emit(session, ResultConfirmed(
-            project_id=project.id, project_no=project.project_no, project_name=project.name, method=project.method,
-            purchaser=_party_of_purchaser(project),
-            supplier=Party(org_id=supplier.supplier_id, name=supplier.name, address=supplier.address,
-                           contact_name=supplier.contact_name, contact_phone=supplier.contact_phone),
-            plan_id=project.plan_id, plan_line_id=project.plan_line_id, filing_no=project.filing_no,
-            agreement_id=agreement.agreement_id, agreement_no=agreement.agreement_no, agreement_name=agreement.name,
-            contract_template=agreement.contract_template, service_id=service.service_id, service_name=service.name,
-            category_code=service.category_code, unit=service.unit, quantity=project.quantity, unit_price=unit_price,
-            amount=winner.amount, reserved_amount=project.ceiling_amount, requirements=project.requirements,
-            award_announcement_id=announcement.id, confirmed_at=now, winning_quote_id=winner.id,
-            quoted_at=winner.quoted_at))
+        await emit(session, _result_confirmed(project, agreement, service, supplier, unit_price, winner.amount,
+                                              announcement, now, winning_quote_id=winner.id,
+                                              quoted_at=winner.quoted_at))
     log.info("result confirmed", extra={"supplier_id": winner.supplier_id, "amount": str(winner.amount)})
     return project
 
