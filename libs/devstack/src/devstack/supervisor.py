@@ -2,8 +2,8 @@
 
 circus's arbiter runs in the `devstack up` process and watches one process per watcher: a process that
 dies (a crash, a SIGKILL) is started again alone while the others keep running; one that dies again
-within FLAPPING_WINDOW s is held back RETRY_IN s before each new try (circus's flapping plugin), never
-given up. `devstack status | restart NAME | stop` talk to the arbiter over a unix socket in the var
+within FLAPPING_WINDOW s is held back RETRY_IN s before each new try, never given up (the watcher's own
+backoff, below: circus's flapping plugin lost its start command). `devstack status | restart NAME | stop` talk to the arbiter over a unix socket in the var
 folder. Ctrl-C (or SIGTERM) on `devstack up` stops every process (SIGTERM, then SIGKILL after
 GRACEFUL_TIMEOUT s) and exits. Every line a process writes is printed prefixed with its name."""
 
@@ -26,8 +26,6 @@ _COLOURS = (36, 33, 32, 35, 34, 31, 96, 93, 92, 95)
 _print_lock = threading.Lock()
 _width = 10
 
-
-PLUGIN = "circus-flapping"
 
 
 def endpoint(var: Path) -> str:
@@ -91,22 +89,55 @@ class _CircusLog(logging.Handler):
 
 
 def _reaping_watcher() -> type:
-    """circus's Watcher, reaping a dead process its periodic check finds before the SIGCHLD handler does.
-    circus 0.19's manage_processes drops such a process silently: no `reap` event (the flapping plugin
-    never counts that death, so a process that keeps dying is not held back) and no after_reap hook (no
-    "ended with" line). On a busy machine the check often comes first."""
+    """circus's Watcher with two changes, both inside the arbiter's own loop:
+
+    - a dead process its periodic check finds before the SIGCHLD handler does is reaped. circus 0.19's
+      manage_processes drops such a process silently: no `reap` event and no after_reap hook (no "ended
+      with" line, and the death is not counted below). On a busy machine the check often comes first.
+    - the backoff: a process that dies again within FLAPPING_WINDOW s of its last death is not started
+      again for RETRY_IN s. circus's flapping plugin did this by casting `stop` and, RETRY_IN s later,
+      `start` from a timer thread; when the stop was still under way (a process slow to end on SIGTERM)
+      the arbiter refused the start as a conflict, a cast has no answer, and the process stayed stopped
+      for good (seen: catalog, and contracts in the chaos sample, never started again)."""
     from circus.process import DEAD_OR_ZOMBIE, UNEXISTING
     from circus.watcher import Watcher
     from tornado import gen
 
     class ReapingWatcher(Watcher):
+        last_death: float | None = None
+        held_until = 0.0
+        tries = 0
+
+        def reap_process(self, pid, status=None):  # type: ignore[no-untyped-def]
+            if pid in self.processes and not self.is_stopping() and not self.is_stopped():
+                self._died(time.monotonic())
+            return super().reap_process(pid, status)
+
+        def _died(self, now: float) -> None:
+            if self.last_death is not None and now - self.last_death <= FLAPPING_WINDOW:
+                self.tries += 1
+                self.held_until = now + RETRY_IN
+                say("circus", f"{self.name}: flapping detected: died twice within {FLAPPING_WINDOW:g} s, "
+                              f"started again in {RETRY_IN:g} s (attempt number {self.tries})")
+                self.last_death = None  # the next two deaths count afresh, as circus's plugin did
+            else:
+                self.tries = 0
+                self.last_death = now
+
         @gen.coroutine
         def manage_processes(self):  # type: ignore[no-untyped-def]
             if not self.is_stopped():
                 for process in list(self.processes.values()):
                     if process.status in (DEAD_OR_ZOMBIE, UNEXISTING):
                         self.reap_process(process.pid)
+                if not self.processes and time.monotonic() < self.held_until:
+                    return  # held back; the arbiter's next check (every CHECK_DELAY s) looks again
             yield super().manage_processes()
+
+        @gen.coroutine
+        def _start(self):  # type: ignore[no-untyped-def]
+            self.held_until, self.last_death = 0.0, None  # an operator's start or restart is not held back
+            yield super()._start()
 
     return ReapingWatcher
 
@@ -114,7 +145,6 @@ def _reaping_watcher() -> type:
 def run(processes: dict[str, tuple[list[str], dict[str, str]]], var: Path) -> None:
     """Runs {name: (command, environment)} until Ctrl-C, SIGTERM or `devstack stop` (blocks)."""
     from circus.arbiter import Arbiter
-    from circus.plugins import get_plugin_cmd
 
     Watcher = _reaping_watcher()  # noqa: N806
 
@@ -134,14 +164,6 @@ def run(processes: dict[str, tuple[list[str], dict[str, str]]], var: Path) -> No
             graceful_timeout=GRACEFUL_TIMEOUT, stop_children=True, max_retry=-1,
             hooks={"after_reap": (_exited, False)},
             priority=len(processes) - index))  # started in the order given
-    # circus's flapping plugin, as a watcher of our own so that what it says is printed too
-    flapping = get_plugin_cmd({"use": "circus.plugins.flapping.Flapping", "attempts": 2, "window": FLAPPING_WINDOW,
-                               "retry_in": RETRY_IN, "max_retry": -1}, endpoint(var), _events(var), CHECK_DELAY,
-                              None, loglevel="info")
-    watchers.append(Watcher(PLUGIN, flapping, args=["--check-delay", str(CHECK_DELAY)], singleton=True,
-                            copy_env=True, copy_path=True, priority=0,
-                            stdout_stream={"stream": PrefixedOutput("circus", None)},
-                            stderr_stream={"stream": PrefixedOutput("circus", None)}))
     arbiter = Arbiter(watchers, endpoint(var), _events(var), check_delay=CHECK_DELAY, multicast_endpoint=None,
                       loglevel="info")
     try:
@@ -185,8 +207,6 @@ def status(var: Path) -> list[dict[str, Any]]:
     infos = call(var, "stats")["infos"]
     rows = []
     for name in sorted(states):
-        if name == PLUGIN:
-            continue
         running = [info for info in (infos.get(name) or {}).values() if isinstance(info, dict)]
         first = running[0] if running else None
         rows.append({"name": name, "state": states[name], "pid": first["pid"] if first else None,
@@ -196,7 +216,7 @@ def status(var: Path) -> list[dict[str, Any]]:
 
 def restart(var: Path, name: str, timeout: float = 30.0) -> None:
     """Restarts one process and waits until it runs again. Right after a crash circus may be starting it
-    already (or its flapping plugin holding it back); a restart then can fail inside circus ("fd added
+    already (or holding it back); a restart then can fail inside circus ("fd added
     twice") and leave the watcher stopped for good — seen with `devstack restart broker` after a SIGKILL
     (the chaos matrix). A stopped watcher is started again here."""
     try:
