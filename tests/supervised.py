@@ -58,8 +58,8 @@ class Supervised:
 @contextmanager
 def supervised(folder: Path, env: dict[str, str] | None = None, timeout: float = 150) -> Iterator[Supervised]:
     """`devstack up --var folder/var` until the banner is printed; stopped (SIGTERM to its process group)
-    when the block ends, if it still runs. `env`: settings for every process (e.g. a short bidding window)."""
-    ports = {name: free_port() for name in PROCESSES}
+    when the block ends, if it still runs. `env`: settings for every process (e.g. a short bidding window; a port: BROKER_PORT …)."""
+    ports = {name: int((env or {}).get(f"{name.upper()}_PORT") or free_port()) for name in PROCESSES}
     environment = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
     environment.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
     environment.update(env or {})

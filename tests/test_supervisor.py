@@ -7,20 +7,26 @@ ports, SQLite under the test's folder, driven as an operator would.
   project gets exactly one order (the broker keeps running);
 - `devstack restart broker`: the memory broker comes back empty, the outbox replay refills it, an award
   confirmed right before gets its one order;
-- `devstack stop` stops every process and `devstack up` exits."""
+- `devstack stop` stops every process and `devstack up` exits;
+- a broker an earlier platform left running (its `devstack up` killed) is stopped, not taken for a
+  platform already running: the module's platform starts on such a broker's port."""
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
+import subprocess
 from collections.abc import Iterator
 from uuid import uuid4
 
 import httpx
+import psutil
 import pytest
 
 from devstack import supervisor
+from devstack.broker import free_port, port_open, tansu_command
 from devstack.walkthrough import MarketSpec, Platform, await_read_model, new_plan, open_market
 from platform_client import find, ok, project_in, wait_for
 from supervised import PROCESSES, Supervised, supervised
@@ -29,8 +35,22 @@ pytestmark = pytest.mark.stack
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]:
-    with supervised(tmp_path_factory.mktemp("supervised")) as running:
+def left_behind() -> Iterator[tuple[int, int]]:
+    """A broker an earlier `devstack up` left running when it died (SIGKILL: its children live on, adopted
+    by init): (port, pid)."""
+    port = free_port()
+    shell = subprocess.run(["sh", "-c", f"{shlex.join(tansu_command(port))} --silent >/dev/null 2>&1 & echo $!"],
+                           capture_output=True, text=True, check=True)
+    pid = int(shell.stdout)
+    wait_for(lambda: port_open(port), timeout=15, what="the left-behind broker listening")
+    yield port, pid
+    if psutil.pid_exists(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory, left_behind: tuple[int, int]) -> Iterator[Supervised]:
+    with supervised(tmp_path_factory.mktemp("supervised"), env={"BROKER_PORT": str(left_behind[0])}) as running:
         yield running
 
 
@@ -54,6 +74,13 @@ def test_status_lists_every_process_running(platform):
     banner = platform.output().split("┌", 1)[1]
     assert banner.splitlines()[1].strip().endswith(f"控制台 The console:  {platform.url('gateway')}/      "
                                                    "(open it in a browser and log in)")
+
+
+def test_a_broker_left_behind_by_a_killed_platform_is_stopped_and_its_port_taken(platform, left_behind):
+    port, pid = left_behind
+    assert f"a broker nobody supervises holds its port (pid {pid}, parent " in platform.output()
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert platform.ports["broker"] == port and platform.pids()["broker"] not in (None, pid)
 
 
 def test_a_killed_service_comes_back_alone(platform):

@@ -14,7 +14,9 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def tansu_binary() -> Path:
@@ -31,6 +33,41 @@ def tansu_binary() -> Path:
 def tansu_command(port: int, host: str = "127.0.0.1") -> list[str]:
     url = f"tcp://{host}:{port}"
     return [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url]
+
+
+def brokers_on(port: int) -> list[Any]:
+    """The Tansu processes of ours (this package's binary) listening on `port`, as psutil processes."""
+    import psutil
+
+    binary, url = str(tansu_binary()), f"tcp://127.0.0.1:{port}"
+    found = []
+    for process in psutil.process_iter(["exe", "cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if (process.info["exe"] == binary or cmdline[:1] == [binary]) and url in cmdline:
+            found.append(process)
+    return found
+
+
+def stop_strays(strays: list[Any], say: Callable[[str], None]) -> None:
+    """SIGKILLs brokers nobody supervises any more (memory storage: they hold nothing worth keeping) and
+    waits until they are gone, so that a new broker can take their port."""
+    import psutil
+
+    for process in strays:
+        say(f"a broker nobody supervises holds its port (pid {process.pid}, parent {process.ppid()}): stopped")
+        process.kill()
+    psutil.wait_procs(strays, timeout=5)
+
+
+def orphaned(process: Any) -> bool:
+    """True when `process`'s parent is no `devstack up` (it died and the process was adopted by init)."""
+    import psutil
+
+    try:
+        parent = process.parent()
+        return parent is None or not any("devstack" in part for part in parent.cmdline())
+    except psutil.Error:
+        return True
 
 
 def free_port() -> int:

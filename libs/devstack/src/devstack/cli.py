@@ -16,12 +16,13 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from devstack import supervisor
-from devstack.broker import port_open, tansu_command, wait_for_port
+from devstack.broker import brokers_on, orphaned, port_open, stop_strays, tansu_command, wait_for_port
 from devstack.keys import ensure_compose_secrets, ensure_jwt_keys
 from devstack.stack import ALL, GATEWAY, SERVICES, WEB, WITH_DATABASE, process_env
 
@@ -106,6 +107,8 @@ def up(args: argparse.Namespace) -> int:
     busy = [f"{name} port {port}" for name, port in ports.items() if port_open(port)]
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     broker_port = None if external else int(os.environ.get("BROKER_PORT", "19092"))
+    if broker_port and (strays := [p for p in brokers_on(broker_port) if orphaned(p)]):
+        stop_strays(strays, say=lambda text: print(f"devstack: {text}", file=sys.stderr))
     if broker_port and port_open(broker_port):
         busy.append(f"broker port {broker_port} (BROKER_PORT)")
     if busy:
@@ -128,7 +131,10 @@ def up(args: argparse.Namespace) -> int:
         processes[spec.name] = ([sys.executable, "-m", spec.module], env)
     watcher = _Watcher(urls, broker_port, timeout=args.timeout)
     watcher.start()
-    supervisor.run(processes, var)
+    before_start = {}
+    if broker_port:  # a broker circus lost track of (a failed restart) would hold the port: every new one would die
+        before_start["broker"] = lambda: stop_strays(brokers_on(broker_port), say=partial(supervisor.say, "broker"))
+    supervisor.run(processes, var, before_start)
     return 1 if watcher.failed else 0
 
 

@@ -14,6 +14,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,24 @@ def _reaping_watcher() -> type:
     return ReapingWatcher
 
 
-def run(processes: dict[str, tuple[list[str], dict[str, str]]], var: Path) -> None:
-    """Runs {name: (command, environment)} until Ctrl-C, SIGTERM or `devstack stop` (blocks)."""
+def _before_each_start(prepare: Callable[[], None]) -> Callable[..., bool]:
+    """circus's before_spawn hook: `prepare()` runs before every start of the process; what it raises is
+    printed and the process is started anyway."""
+
+    def hook(watcher: Any, arbiter: Any, hook_name: str, **info: Any) -> bool:
+        try:
+            prepare()
+        except Exception as exc:  # noqa: BLE001 — a failed preparation must not keep the process down
+            say("circus", f"{watcher.name}: before its start: {exc}")
+        return True
+
+    return hook
+
+
+def run(processes: dict[str, tuple[list[str], dict[str, str]]], var: Path,
+        before_start: dict[str, Callable[[], None]] | None = None) -> None:
+    """Runs {name: (command, environment)} until Ctrl-C, SIGTERM or `devstack stop` (blocks);
+    `before_start[name]()` runs before every start of that process."""
     from circus.arbiter import Arbiter
 
     Watcher = _reaping_watcher()  # noqa: N806
@@ -162,7 +179,9 @@ def run(processes: dict[str, tuple[list[str], dict[str, str]]], var: Path) -> No
             stdout_stream={"stream": PrefixedOutput(name, colour)},
             stderr_stream={"stream": PrefixedOutput(name, colour)},
             graceful_timeout=GRACEFUL_TIMEOUT, stop_children=True, max_retry=-1,
-            hooks={"after_reap": (_exited, False)},
+            hooks={"after_reap": (_exited, False),
+                   **({"before_spawn": (_before_each_start(before_start[name]), False)}
+                      if name in (before_start or {}) else {})},
             priority=len(processes) - index))  # started in the order given
     arbiter = Arbiter(watchers, endpoint(var), _events(var), check_delay=CHECK_DELAY, multicast_endpoint=None,
                       loglevel="info")
