@@ -127,3 +127,41 @@ async def _ends_at_least(service: Service, partition: tuple[str, int], offset: i
 
 async def _unsent(service: Service) -> int:
     return await service.relay.unsent_count()
+
+
+async def test_a_topic_recreated_with_fewer_partitions_is_a_loss_not_a_stuck_watch(tmp_path):
+    """Seen in the chaos matrix: after broker restarts a service's topic came back with fewer partitions
+    than the relay had written to; the watch asked the end offset of a partition that no longer exists,
+    the client waited for it until its timeout, and every look failed the same way (catalog stuck for
+    minutes). Such a partition is a loss: the topic's retained rows are published again."""
+    broker = EmbeddedBroker(log_path=tmp_path / "broker.log").start()
+    try:
+        async with temporary_database("alpha") as url:
+            await create_tables(url)
+            alpha = make_service(f"alpha-{uuid.uuid4().hex[:6]}", url, broker.bootstrap)
+            await alpha.start()
+            try:
+                await eventually(lambda: _empty(problems(alpha)), timeout=30)
+                async with alpha.db.transaction() as session:
+                    for n in range(12):  # keys spread over the three partitions
+                        await emit(session, plan_created(f"PL-SPREAD-{n}"))
+                await eventually(lambda: _empty(_unsent(alpha)), timeout=30)
+                await alpha.watch.check()
+                assert {p for t, p in alpha.relay.positions.last if t == PLANS} - {0}, "no record beyond partition 0"
+                before = alpha.watch.recoveries
+
+                admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+                await admin.start()
+                try:
+                    await admin.delete_topics([PLANS])
+                    await admin.create_topics([NewTopic(PLANS, num_partitions=1, replication_factor=1)])
+                finally:
+                    await admin.close()
+                await alpha.watch.check()  # before: KafkaTimeoutError, at every look
+                await alpha.watch.check()
+                assert alpha.watch.recoveries > before and alpha.watch.problem is None
+                assert await eventually(lambda: _ends_at_least(alpha, (PLANS, 0), 12), timeout=30)
+            finally:
+                await alpha.stop()
+    finally:
+        broker.stop()

@@ -271,7 +271,8 @@ class BrokerWatch:
         self.marker_seen = False
         self.recoveries = 0
         self._probe: AIOKafkaConsumer | None = None
-        self._failures = RepeatCounter()
+        self._failures = RepeatCounter()  # the broker not answering
+        self._recovery_failures = RepeatCounter()  # a look or a recovery cut short after the broker answered
         self._lock = asyncio.Lock()
         self._settled: dict[tuple[str, int], int] = {}  # the relay's positions at the previous look
         if relay is not None:
@@ -304,6 +305,11 @@ class BrokerWatch:
             # partition that seems to end below one is lost only if a fetch does not find that record.
             settled, self._settled = self._settled, dict(self.relay.positions.last)
             settled = {tp: offset for tp, offset in settled.items() if tp[0] in topics}
+            # A partition the topic no longer has (recreated with fewer: seen with the embedded broker) is
+            # lost; asked for its end offset the client would wait for it until its timeout, every look.
+            gone = {tp for tp in settled if tp[1] not in self._partitions(tp[0])}
+            lost |= {topic for topic, _ in gone}
+            settled = {tp: offset for tp, offset in settled.items() if tp not in gone}
             if settled:
                 suspects = self.relay.positions.below_end_offsets(await self._end_offsets(list(settled)), settled)
                 lost |= {topic for topic, _ in await self._not_found(suspects)}
@@ -371,8 +377,10 @@ class BrokerWatch:
                 except Exception as exc:  # noqa: BLE001 — a recovery cut short: again next time
                     self.problem = f"从发件箱恢复失败：{describe(exc)}"
                     await self._drop_probe()
-                    if (n := self._failures.count(describe(exc))) is not None:
+                    if (n := self._recovery_failures.count(describe(exc))) is not None:
                         log.warning("rebuilding the broker failed (%d time(s)): %s", n, describe(exc))
+                else:
+                    self._recovery_failures.reset()
                 await asyncio.sleep(every)
         finally:
             await self._drop_probe()
@@ -384,6 +392,9 @@ class BrokerWatch:
             await asyncio.wait_for(probe.start(), timeout=5)
             self._probe = probe
         return set(await asyncio.wait_for(self._probe.topics(), timeout=5))
+
+    def _partitions(self, topic: str) -> set[int]:
+        return set(self._probe.partitions_for_topic(topic) or ()) if self._probe is not None else set()
 
     async def _end_offsets(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
         if not partitions or self._probe is None:
