@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import signal
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -81,6 +83,31 @@ async def test_a_batch_of_several_records_on_one_partition_is_not_taken_for_a_lo
     """Tansu reports a partition's end as the base offset of its last produce batch + 1 (README): after
     five events of one plan published together, the end offset is four below the relay's last record.
     The watch confirms with a fetch before it calls that a loss: no replay."""
+    async with alone(tmp_path) as (broker, alpha):
+        before = alpha.watch.recoveries
+        async with alpha.db.transaction() as session:
+            for _ in range(5):
+                await emit(session, plan_created("PL-BATCH"))
+        await eventually(lambda: _empty(_unsent(alpha)), timeout=30)
+        [(partition, last)] = [(tp, o) for tp, o in alpha.relay.positions.last.items() if tp[0] == PLANS]
+        ends = await alpha.watch._end_offsets([partition])
+        assert ends[partition] <= last  # the broker's report is short: what the watch must not believe
+        for _ in range(3):  # the second look compares with the first one's positions
+            await alpha.watch.check()
+        assert alpha.watch.recoveries == before and not alpha.relay.lost
+
+        # A real loss still is one: the topic deleted and created again, empty.
+        await recreated(broker, PLANS, partitions=3)
+        await alpha.watch.check()
+        await alpha.watch.check()
+        assert alpha.watch.recoveries > before
+        ends = await eventually(lambda: _ends_at_least(alpha, partition, last + 1), timeout=30)
+        assert ends  # the five events were published again
+
+
+@asynccontextmanager
+async def alone(tmp_path) -> AsyncIterator[tuple[EmbeddedBroker, Service]]:
+    """A broker of its own and one service relaying to it, ready."""
     broker = EmbeddedBroker(log_path=tmp_path / "broker.log").start()
     try:
         async with temporary_database("alpha") as url:
@@ -89,40 +116,29 @@ async def test_a_batch_of_several_records_on_one_partition_is_not_taken_for_a_lo
             await alpha.start()
             try:
                 await eventually(lambda: _empty(problems(alpha)), timeout=30)
-                before = alpha.watch.recoveries
-                async with alpha.db.transaction() as session:
-                    for _ in range(5):
-                        await emit(session, plan_created("PL-BATCH"))
-                await eventually(lambda: _empty(_unsent(alpha)), timeout=30)
-                [(partition, last)] = [(tp, o) for tp, o in alpha.relay.positions.last.items() if tp[0] == PLANS]
-                ends = await alpha.watch._end_offsets([partition])
-                assert ends[partition] <= last  # the broker's report is short: what the watch must not believe
-                for _ in range(3):  # the second look compares with the first one's positions
-                    await alpha.watch.check()
-                assert alpha.watch.recoveries == before and not alpha.relay.lost
-
-                # A real loss still is one: the topic deleted and created again, empty.
-                admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
-                await admin.start()
-                try:
-                    await admin.delete_topics([PLANS])
-                    await admin.create_topics([NewTopic(PLANS, num_partitions=3, replication_factor=1)])
-                finally:
-                    await admin.close()
-                await alpha.watch.check()
-                await alpha.watch.check()
-                assert alpha.watch.recoveries > before
-                ends = await eventually(lambda: _ends_at_least(alpha, partition, last + 1), timeout=30)
-                assert ends  # the five events were published again
+                yield broker, alpha
             finally:
                 await alpha.stop()
     finally:
         broker.stop()
 
 
+async def recreated(broker: EmbeddedBroker, topic: str, partitions: int) -> None:
+    """The topic deleted and created again, empty, with this many partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([topic])
+        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    finally:
+        await admin.close()
+
+
 async def _ends_at_least(service: Service, partition: tuple[str, int], offset: int) -> bool:
-    """The partition holds a record at offset - 1 (a fetch, not the end offset Tansu reports)."""
-    return not await service.watch._not_found({partition: offset - 1})
+    """The partition holds a record at offset - 1 (a fetch, not the end offset Tansu reports). Under the
+    watch's lock: its own looks, every second, use the same client."""
+    async with service.watch._lock:
+        return not await service.watch._not_found({partition: offset - 1})
 
 
 async def _unsent(service: Service) -> int:
@@ -134,34 +150,17 @@ async def test_a_topic_recreated_with_fewer_partitions_is_a_loss_not_a_stuck_wat
     than the relay had written to; the watch asked the end offset of a partition that no longer exists,
     the client waited for it until its timeout, and every look failed the same way (catalog stuck for
     minutes). Such a partition is a loss: the topic's retained rows are published again."""
-    broker = EmbeddedBroker(log_path=tmp_path / "broker.log").start()
-    try:
-        async with temporary_database("alpha") as url:
-            await create_tables(url)
-            alpha = make_service(f"alpha-{uuid.uuid4().hex[:6]}", url, broker.bootstrap)
-            await alpha.start()
-            try:
-                await eventually(lambda: _empty(problems(alpha)), timeout=30)
-                async with alpha.db.transaction() as session:
-                    for n in range(12):  # keys spread over the three partitions
-                        await emit(session, plan_created(f"PL-SPREAD-{n}"))
-                await eventually(lambda: _empty(_unsent(alpha)), timeout=30)
-                await alpha.watch.check()
-                assert {p for t, p in alpha.relay.positions.last if t == PLANS} - {0}, "no record beyond partition 0"
-                before = alpha.watch.recoveries
+    async with alone(tmp_path) as (broker, alpha):
+        async with alpha.db.transaction() as session:
+            for n in range(12):  # keys spread over the three partitions
+                await emit(session, plan_created(f"PL-SPREAD-{n}"))
+        await eventually(lambda: _empty(_unsent(alpha)), timeout=30)
+        await alpha.watch.check()
+        assert {p for t, p in alpha.relay.positions.last if t == PLANS} - {0}, "no record beyond partition 0"
+        before = alpha.watch.recoveries
 
-                admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
-                await admin.start()
-                try:
-                    await admin.delete_topics([PLANS])
-                    await admin.create_topics([NewTopic(PLANS, num_partitions=1, replication_factor=1)])
-                finally:
-                    await admin.close()
-                await alpha.watch.check()  # before: KafkaTimeoutError, at every look
-                await alpha.watch.check()
-                assert alpha.watch.recoveries > before and alpha.watch.problem is None
-                assert await eventually(lambda: _ends_at_least(alpha, (PLANS, 0), 12), timeout=30)
-            finally:
-                await alpha.stop()
-    finally:
-        broker.stop()
+        await recreated(broker, PLANS, partitions=1)
+        await alpha.watch.check()  # before: KafkaTimeoutError, at every look
+        await alpha.watch.check()
+        assert alpha.watch.recoveries > before and alpha.watch.problem is None
+        assert await eventually(lambda: _ends_at_least(alpha, (PLANS, 0), 12), timeout=30)
