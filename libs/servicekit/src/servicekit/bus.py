@@ -271,6 +271,7 @@ class BrokerWatch:
         self.marker_seen = False
         self.recoveries = 0
         self._probe: AIOKafkaConsumer | None = None
+        self._cluster: Any = None  # aiokafka's ClusterMetadata of the last look
         self._failures = RepeatCounter()  # the broker not answering
         self._recovery_failures = RepeatCounter()  # a look or a recovery cut short after the broker answered
         self._lock = asyncio.Lock()
@@ -391,14 +392,19 @@ class BrokerWatch:
                                      request_timeout_ms=3000, client_id=f"{self.bus.service}-watch")
             await asyncio.wait_for(probe.start(), timeout=5)
             self._probe = probe
-        return set(await asyncio.wait_for(self._probe.topics(), timeout=5))
+        # The whole cluster's metadata, fresh at every look (what the probe's client keeps is refreshed
+        # only now and then: a partition added or gone since would be unknown to it).
+        self._cluster = await asyncio.wait_for(self._probe._client.fetch_all_metadata(), timeout=5)
+        return set(self._cluster.topics())
 
     def _partitions(self, topic: str) -> set[int]:
-        return set(self._probe.partitions_for_topic(topic) or ()) if self._probe is not None else set()
+        return set(self._cluster.partitions_for_topic(topic) or ()) if self._cluster is not None else set()
 
     async def _end_offsets(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
         if not partitions or self._probe is None:
             return {}
+        # the client asks the partitions' leaders from its own metadata: bring it up to this look's
+        await asyncio.wait_for(self._probe._client.force_metadata_update(), timeout=5)
         ends = await asyncio.wait_for(self._probe.end_offsets([TopicPartition(t, p) for t, p in partitions]),
                                       timeout=5)
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
