@@ -18,7 +18,9 @@ import re
 import shlex
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
+from types import SimpleNamespace
 from uuid import uuid4
 
 import httpx
@@ -60,6 +62,32 @@ def as_user(platform: Supervised) -> Iterator[Platform]:
     people = Platform(platform.url("gateway"))
     yield people
     people.close()
+
+
+def test_a_dead_process_last_words_are_printed_and_its_pipe_unregistered_before_it_is_closed():
+    """circus's reap closed a dead process's pipes without unregistering them from its event loop when it
+    came before the pipes' end was read; the next process given that fd number failed to start."""
+    from circus.stream.redirector import Redirector
+    from tornado.ioloop import IOLoop
+
+    child = subprocess.Popen([sys.executable, "-c", "print('last words')"], stdout=subprocess.PIPE)
+    child.wait(timeout=30)
+    heard: list[bytes] = []
+    loop = IOLoop(make_current=False)
+    try:
+        redirector = Redirector(lambda data: heard.append(data["data"]), lambda data: None, loop=loop)
+        redirector.running = True
+        dead = SimpleNamespace(pid=child.pid, pipe_stdout=True, stdout=child.stdout, pipe_stderr=False)
+        redirector.add_redirections(dead)
+        fd = child.stdout.fileno()
+        supervisor._drain(redirector, dead)
+        assert b"".join(heard) == b"last words\n"
+        assert fd not in redirector.pipes and fd not in redirector._active
+        loop.add_handler(fd, lambda *_: None, IOLoop.READ)  # free again: no "fd added twice"
+        loop.remove_handler(fd)
+    finally:
+        child.stdout.close()
+        loop.close()
 
 
 def test_status_lists_every_process_running(platform):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
+import select
 import sys
 import threading
 import time
@@ -89,8 +91,30 @@ class _CircusLog(logging.Handler):
         say("circus", self.format(record))
 
 
+def _drain(redirector: Any, process: Any) -> None:
+    """Prints what a dead process wrote last and unregisters its pipes from the event loop while they are
+    still open. circus's reap closes them without unregistering when it runs before the pipes' end was
+    read: the loop keeps a handler for a closed fd, and the next process of any watcher that gets that fd
+    number fails to start ("error in 'contracts': fd 23 added twice", seen in the chaos matrix: 8 s
+    without contracts)."""
+    for name, pipe in redirector.get_process_pipes(process):
+        try:
+            fd = pipe.fileno()
+        except ValueError:
+            continue  # closed already
+        while select.select([fd], [], [], 0)[0]:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            redirector.redirect[name]({"data": data, "pid": process.pid, "name": name})
+        redirector.remove_fd(fd)
+
+
 def _reaping_watcher() -> type:
-    """circus's Watcher with two changes, both inside the arbiter's own loop:
+    """circus's Watcher with three changes, all inside the arbiter's own loop:
 
     - a dead process its periodic check finds before the SIGCHLD handler does is reaped. circus 0.19's
       manage_processes drops such a process silently: no `reap` event and no after_reap hook (no "ended
@@ -99,7 +123,8 @@ def _reaping_watcher() -> type:
       again for RETRY_IN s. circus's flapping plugin did this by casting `stop` and, RETRY_IN s later,
       `start` from a timer thread; when the stop was still under way (a process slow to end on SIGTERM)
       the arbiter refused the start as a conflict, a cast has no answer, and the process stayed stopped
-      for good (seen: catalog, and contracts in the chaos sample, never started again)."""
+      for good (seen: catalog, and contracts in the chaos sample, never started again).
+    - a dead process's pipes are read to their end and unregistered before circus closes them (_drain)."""
     from circus.process import DEAD_OR_ZOMBIE, UNEXISTING
     from circus.watcher import Watcher
     from tornado import gen
@@ -110,8 +135,12 @@ def _reaping_watcher() -> type:
         tries = 0
 
         def reap_process(self, pid, status=None):  # type: ignore[no-untyped-def]
-            if pid in self.processes and not self.is_stopping() and not self.is_stopped():
-                self._died(time.monotonic())
+            process = self.processes.get(pid)
+            if process is not None:
+                if not self.is_stopping() and not self.is_stopped():
+                    self._died(time.monotonic())
+                if self.stream_redirector:
+                    _drain(self.stream_redirector, process)
             return super().reap_process(pid, status)
 
         def _died(self, now: float) -> None:
