@@ -1,7 +1,8 @@
 """A lean Redis connection for the one thing the gateway asks Redis on every request: the rate-limit
 script. One TCP connection per gateway process; commands are pipelined (written without waiting) and
-Redis answers them in order, so each reply resolves the oldest waiting call. hiredis packs commands
-and parses replies in C.
+Redis answers them in order, so each reply resolves the oldest waiting call. The commands of one turn
+of the event loop (the requests that arrived together) go out in one write, and their replies mostly
+come back in one read. hiredis packs commands and parses replies in C.
 
 Why not redis-py: measured in this process it spent 60-85 µs of CPU per script call (connection pool,
 command packing and parsing in Python), a fifth of the gateway's whole cost per request; this spends a
@@ -43,6 +44,7 @@ class _Pipeline(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.lost: Exception | None = None
         self._watchdog: asyncio.TimerHandle | None = None
+        self._unsent: list[bytes] = []
         self.loop = asyncio.get_running_loop()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -88,10 +90,17 @@ class _Pipeline(asyncio.Protocol):
             raise RedisUnavailable(str(self.lost or "not connected"))
         future = self.loop.create_future()
         self.waiting.append((future, self.loop.time() + self.timeout))
-        self.transport.write(hiredis.pack_command(args))
+        if not self._unsent:
+            self.loop.call_soon(self._flush)
+        self._unsent.append(hiredis.pack_command(args))
         if self._watchdog is None:
             self._watchdog = self.loop.call_at(self.waiting[0][1], self._check)
         return future
+
+    def _flush(self) -> None:
+        unsent, self._unsent = self._unsent, []
+        if self.lost is None and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(unsent))  # else _fail has answered every waiting call
 
     def close(self) -> None:
         self._fail(RedisUnavailable("closed"))

@@ -6,6 +6,7 @@ exit code 2 (invalid setting) or 1 (something unreachable); never a traceback wa
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -90,6 +91,21 @@ def preflight(service: Service, package: str) -> None:
                       f"(KAFKA_BOOTSTRAP_SERVERS) within {settings.startup_timeout:g}s: {exc}")
 
 
+# The cyclic garbage collector's first-generation threshold while serving (Python's default: 700).
+GC_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """Before serving: what the imports and the start-up built (FastAPI, pydantic, SQLAlchemy: some 160,000
+    objects) is moved out of the collector's sight (gc.freeze), and the collector runs after 10,000 net new
+    objects instead of 700. Measured in the gateway under load (issue 14): the collector took a fifth of
+    its CPU, mostly full collections walking the start-up objects again and again, and first-generation
+    collections every few requests (fifty requests in flight hold thousands of objects)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
 def run(*, name: str, package: str, settings_cls: type[ServiceSettings],
         build: Callable[[ServiceSettings], Service]) -> NoReturn:
     try:
@@ -104,6 +120,7 @@ def run(*, name: str, package: str, settings_cls: type[ServiceSettings],
     # Behind a proxy it trusts (the gateway's FORWARDED_ALLOW_IPS: the console, a load balancer), the caller's
     # address is the one X-Forwarded-For names: rate limits and log-in limits count people, not proxies.
     allow = getattr(settings, "forwarded_allow_ips", None)
+    settle_heap()
     uvicorn.run(service.app, host=settings.host, port=settings.port, log_config=None, access_log=False,
                 lifespan="on", timeout_graceful_shutdown=10, proxy_headers=bool(allow), forwarded_allow_ips=allow)
     raise SystemExit(0)
