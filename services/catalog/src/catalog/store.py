@@ -83,9 +83,10 @@ class Service(Table, table=True):
                       sa.Index("ix_services_browse_name", "name", "id"),
                       sa.Index("ix_services_browse_price", "min_price", "id"),
                       sa.Index("ix_services_search_trgm", "search_text", postgresql_using="gin",
-                               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+                               postgresql_ops={"search_text": "gin_trgm_ops"},
+                               postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"),
                       sa.Index("ix_services_search_chars", sa.func.string_to_array(sa.text("search_text"), sa.null()),
-                               postgresql_using="gin").ddl_if(dialect="postgresql"))
+                               postgresql_using="gin", postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"))
 
     id: str = Field(primary_key=True, max_length=40)
     category_code: str = Field(max_length=20)

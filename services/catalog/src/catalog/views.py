@@ -46,7 +46,7 @@ class ServicePage(BaseModel):
     items: list[ServiceSummary]
     total: int = Field(description=f"How many services match, counted up to {COUNT_LIMIT:,}: when more do, "
                                    f"{COUNT_LIMIT:,} and total_exact is false")
-    total_exact: bool = Field(True, description="false: more than `total` services match (the count stops there)")
+    total_exact: bool = Field(description="false: more than `total` services match (the count stops there)")
     page: int
     page_size: int
 
