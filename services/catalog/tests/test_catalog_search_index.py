@@ -38,7 +38,7 @@ def test_indexed_search_finds_what_the_substring_rule_finds(monkeypatch: pytest.
     database = loop.run_until_complete(migrated.__aenter__())
     db = Database(normalize_database_url(database), metadata=store.metadata, service="catalog")
 
-    async def search(library: list[str], q: str, sort: str, page: int) -> None:
+    async def search(library: list[str], q: str, sort: str, page: int, category: str | None) -> None:
         async with db.transaction() as session:
             await session.exec(sa.delete(store.Service.__table__))
             rows = [store.Service(id=f"SV{n:04d}", category_code=("C120401", "C0806")[n % 2], name=name,
@@ -57,16 +57,17 @@ def test_indexed_search_finds_what_the_substring_rule_finds(monkeypatch: pytest.
             assert set((await session.exec(indexed)).scalars().all()) == expected, (library, q)
             scanned = sa.select(store.Service.id).where(*keywords.scan())
             assert set((await session.exec(scanned)).scalars().all()) == expected, (library, q)
-            found = await store.services_page(session, [store.Service.offered], keywords, sort, page=page, page_size=3)
-        listed = sorted((row for row in rows if row.id in expected and row.offered), key=SORTS[sort])
+            found = await store.services_page(session, keywords, sort, category=category, page=page, page_size=3)
+        listed = sorted((row for row in rows if row.id in expected and row.offered
+                         and row.category_code.startswith(category or "")), key=SORTS[sort])
         assert (found.total, found.exact) == ((len(listed), True) if len(listed) <= 4 else (4, False))
         assert [row["id"] for row in found.rows] == [row.id for row in listed[(page - 1) * 3:page * 3]], (library, q)
 
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(library=st.lists(texts, max_size=15), q=texts, sort=st.sampled_from(sorted(SORTS)),
-           page=st.integers(1, 3))
-    def same_services(library: list[str], q: str, sort: str, page: int) -> None:
-        loop.run_until_complete(search(library, q, sort, page))
+           page=st.integers(1, 3), category=st.sampled_from([None, "C12", "C0806", "C0205"]))
+    def same_services(library: list[str], q: str, sort: str, page: int, category: str | None) -> None:
+        loop.run_until_complete(search(library, q, sort, page, category))
 
     try:
         same_services()

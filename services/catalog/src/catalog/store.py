@@ -440,16 +440,32 @@ class ServicesPage:
     rows: list[sa.RowMapping]
 
 
-async def services_page(session: AsyncSession, where: list[Any], keywords: Keywords, sort: str, *, page: int,
-                        page_size: int) -> ServicesPage:
-    """One page of the library's summaries (plain rows, no ORM objects) in a browse order, and how many
-    match, counted up to COUNT_LIMIT. Up to that many matches, the page is sorted from the matches the
-    indexes find; beyond, there are so many that reading the services in the order's own index (the
-    keyword rule checked on each) fills the page after a few hundred rows, where sorting every match
-    would read them all."""
+async def services_page(session: AsyncSession, keywords: Keywords, sort: str, *, category: str | None = None,
+                        page: int, page_size: int) -> ServicesPage:
+    """One page of the offered services' summaries (plain rows, no ORM objects) holding the keywords, in
+    the category (its sub-categories included) and a browse order, and how many match, counted up to
+    COUNT_LIMIT. First the categories that can hold the words (category_grams): none, no search. Up to
+    COUNT_LIMIT matches, the page is sorted from the matches the indexes find; beyond, there are so
+    many that reading the services in the order's own index (the keyword rule checked on each; in
+    category order from the first category that can hold them) fills the page after a few hundred
+    rows, where sorting every match would read them all."""
     sqlite = session.bind.dialect.name == "sqlite"
     table = Service.__table__
     offset = (page - 1) * page_size
+    # `where` for the searches the keyword indexes drive (category_code || '': no index should be read
+    # for it instead); `in_order` for reading a browse index, whose start the lower bound sets
+    where: list[Any] = [table.c.offered]
+    in_order: list[Any] = [table.c.offered]
+    if category:
+        where.append(table.c.category_code.startswith(category))
+        in_order += [table.c.category_code >= category, table.c.category_code.startswith(category)]
+    if keywords.words:
+        codes = [code for code in await categories_holding(session, keywords) if code.startswith(category or "")]
+        if not codes:
+            return ServicesPage(0, True, [])
+        where.append((table.c.category_code + "").in_(codes))
+        if sort == "category":
+            in_order += [table.c.category_code >= codes[0], table.c.category_code.in_(codes)]
     # Numbers written into the statements too (see _pattern): PostgreSQL's generic plan for a LIMIT it
     # does not know reads the whole table for a word the index would rule out.
     matching = keywords.indexed(select(sa.literal_column("1")).select_from(table).where(*where), sqlite=sqlite)
@@ -464,13 +480,10 @@ async def services_page(session: AsyncSession, where: list[Any], keywords: Keywo
         source = found.offset(0).subquery() if keywords.words else table
         stmt = select(*[source.c[name] for name in SUMMARY_COLUMNS])
         if source is table:
-            stmt = stmt.where(*where)
+            stmt = stmt.where(*in_order)
     else:
         source = table
-        stmt = select(*[table.c[name] for name in SUMMARY_COLUMNS]).where(*where, *keywords.scan())
-        if sort == "category" and keywords.words:  # start at the first category that can hold the words
-            codes = await categories_holding(session, keywords)
-            stmt = stmt.where(table.c.category_code >= min(codes, default=""), table.c.category_code.in_(codes))
+        stmt = select(*[table.c[name] for name in SUMMARY_COLUMNS]).where(*in_order, *keywords.scan())
         if not sqlite:  # its planner, taking a LIKE for rare, would read every service and sort the matches
             await session.exec(sa.text("SET LOCAL enable_sort = off"))
     order = [source.c[name].desc() if descending else source.c[name].asc() for name, descending in BROWSE_ORDERS[sort]]
