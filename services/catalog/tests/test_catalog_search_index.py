@@ -4,8 +4,7 @@ rule finds: every word of the query, lower-cased, is a substring of the service'
 libraries and queries over a small alphabet (Chinese characters, letters of both cases, LIKE's and
 FTS5's special characters, spaces), so words of one, two and more characters, repeated characters and
 no match at all all occur. The page (store.services_page) is checked too, with a count limit small
-enough that both of its ways occur: the matches sorted, and the services read in the browse order
-(and, on PostgreSQL, the probe that finds a word common in the first services of that order)."""
+enough that both of its ways occur: the matches sorted, and the services read in the browse order."""
 
 from __future__ import annotations
 
@@ -34,7 +33,6 @@ def substring_rule(q: str, search_text: str) -> bool:
 
 def test_indexed_search_finds_what_the_substring_rule_finds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "COUNT_LIMIT", 4)
-    monkeypatch.setattr(store, "PROBE", 6)  # PostgreSQL: the probe in browse order reads part of the library
     loop = asyncio.new_event_loop()
     migrated = migrated_database("catalog")
     database = loop.run_until_complete(migrated.__aenter__())

@@ -252,9 +252,8 @@ class Keywords:
     def of(cls, q: str | None) -> Keywords:
         return cls(tuple((q or "").lower().split()))
 
-    def scan(self, column: Any = None) -> list[sa.ColumnElement[bool]]:
-        column = Service.search_text if column is None else column
-        return [(column + "").like(_pattern(word), escape="\\") for word in self.words]
+    def scan(self) -> list[sa.ColumnElement[bool]]:
+        return [(Service.search_text + "").like(_pattern(word), escape="\\") for word in self.words]
 
     def indexed(self, stmt: Any, *, sqlite: bool) -> Any:
         """`stmt` (a select from services) narrowed to the services holding every word. PostgreSQL: the
@@ -433,14 +432,6 @@ BROWSE_ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
 -price reads the price index backwards (equal prices in descending id)."""
 
 
-PROBE = 8000
-"""PostgreSQL: how many services in browse order are read to find a word common (COUNT_LIMIT matches)."""
-
-
-def _order(source: Any, sort: str) -> list[Any]:
-    return [source.c[name].desc() if descending else source.c[name].asc() for name, descending in BROWSE_ORDERS[sort]]
-
-
 @dataclass(frozen=True)
 class ServicesPage:
     total: int
@@ -477,19 +468,9 @@ async def services_page(session: AsyncSession, keywords: Keywords, sort: str, *,
             in_order += [table.c.category_code >= codes[0], table.c.category_code.in_(codes)]
     # Numbers written into the statements too (see _pattern): PostgreSQL's generic plan for a LIMIT it
     # does not know reads the whole table for a word the index would rule out.
-    limit = sa.literal_column(str(COUNT_LIMIT + 1))
-    counted = 0
-    if not sqlite and keywords.words:
-        # PostgreSQL's bitmap scan reads every index entry of a common word before the LIMIT can stop it
-        # (hundreds of thousands at 1,000,000): first the first PROBE services in the browse order
-        examined = (select(table.c.search_text).where(*in_order).order_by(*_order(table, sort))
-                    .limit(sa.literal_column(str(PROBE))).subquery())
-        counted = (await session.exec(select(func.count()).select_from(
-            select(sa.literal_column("1")).select_from(examined).where(*keywords.scan(examined.c.search_text))
-            .limit(limit).subquery()))).one()
-    if counted <= COUNT_LIMIT:
-        matching = keywords.indexed(select(sa.literal_column("1")).select_from(table).where(*where), sqlite=sqlite)
-        counted = (await session.exec(select(func.count()).select_from(matching.limit(limit).subquery()))).one()
+    matching = keywords.indexed(select(sa.literal_column("1")).select_from(table).where(*where), sqlite=sqlite)
+    counted = (await session.exec(select(func.count()).select_from(
+        matching.limit(sa.literal_column(str(COUNT_LIMIT + 1))).subquery()))).one()
     if counted <= COUNT_LIMIT:
         if offset >= counted:
             return ServicesPage(counted, True, [])
@@ -505,7 +486,8 @@ async def services_page(session: AsyncSession, keywords: Keywords, sort: str, *,
         stmt = select(*[table.c[name] for name in SUMMARY_COLUMNS]).where(*in_order, *keywords.scan())
         if not sqlite:  # its planner, taking a LIKE for rare, would read every service and sort the matches
             await session.exec(sa.text("SET LOCAL enable_sort = off"))
-    rows = (await session.exec(stmt.order_by(*_order(source, sort)).offset(sa.literal_column(str(offset)))
+    order = [source.c[name].desc() if descending else source.c[name].asc() for name, descending in BROWSE_ORDERS[sort]]
+    rows = (await session.exec(stmt.order_by(*order).offset(sa.literal_column(str(offset)))
                                .limit(sa.literal_column(str(page_size))))).mappings().all()
     return ServicesPage(counted, True, list(rows)) if counted <= COUNT_LIMIT else ServicesPage(COUNT_LIMIT, False, list(rows))
 
