@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import Field, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalog import domain
