@@ -11,8 +11,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import func, select
 
 from catalog import domain
-from catalog.store import (Agreement, Offering, Service, ShortlistedSupplier, keyword_conditions, ratings_of,
-                           services_page)
+from catalog.store import Agreement, Keywords, Offering, Service, ShortlistedSupplier, ratings_of, services_page
 from catalog.views import (CategoryNode, CategoryTree, Offer, ServiceDetail, ServicePage, SupplierBrief,
                            agreement_brief, rating_out, summary_of, summary_of_row, tiers_out)
 from contracts_schema import categories
@@ -53,21 +52,17 @@ async def search_services(
     q: Annotated[line(100, min_length=0) | None, Query(description="Words that must all appear in the name, "
                                                                "description or category name")] = None,
     sort: Annotated[Literal["price", "-price", "name", "category"], Query(
-        description="price: lowest listed price first; -price: highest first")] = "category",
+        description="price: lowest listed price first; -price: highest first (equal prices: "
+                    "by id, descending)")] = "category",
     page: Page = 1,
     page_size: PageSize = 20,
 ) -> ServicePage:
-    where = [Service.offered]
-    if category:
-        if not categories.is_known(category):
-            raise Invalid(f"品目编码 “{category}” 不存在", code="unknown_category")
-        where.append(Service.category_code.startswith(category))  # type: ignore[attr-defined]
-    where += keyword_conditions(q, sqlite=db.is_sqlite)
-    order = {"price": (Service.min_price.asc(), Service.id), "-price": (Service.min_price.desc(), Service.id),  # type: ignore[union-attr]
-             "name": (Service.name, Service.id), "category": (Service.category_code, Service.name, Service.id)}[sort]
+    if category and not categories.is_known(category):
+        raise Invalid(f"品目编码 “{category}” 不存在", code="unknown_category")
     async with db.read() as session:
-        total, rows = await services_page(session, where, order, page=page, page_size=page_size)
-    return ServicePage(items=[summary_of_row(row) for row in rows], total=total, page=page, page_size=page_size)
+        found = await services_page(session, Keywords.of(q), sort, category=category, page=page, page_size=page_size)
+    return ServicePage(items=[summary_of_row(row) for row in found.rows], total=found.total, total_exact=found.exact,
+                       page=page, page_size=page_size)
 
 
 @router.get("/services/{service_id}", response_model=ServiceDetail,

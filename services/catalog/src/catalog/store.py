@@ -15,12 +15,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalog import domain
 from contracts_schema import categories
-from servicekit.queries import contains
+from servicekit.queries import contains, escape_like
 from servicekit.tables import table_base
 from servicekit.types import MoneyColumn, QuantityColumn, UTCDateTime
 
@@ -71,14 +72,21 @@ class Service(Table, table=True):
     """A service of the library, whoever offers it, with its browse summary."""
 
     __tablename__ = "services"
-    # Keyword search (a substring anywhere in search_text) is served by the databases' own indexes:
-    # on PostgreSQL a pg_trgm GIN index answers the LIKE itself; on SQLite the FTS5 table services_fts
-    # (trigram tokenizer, kept by triggers: migration 0002) narrows to the services holding every word
-    # of three characters or more (keyword_conditions). `unit` first in the identity constraint, so its
-    # index matches no browse order.
+    # Keyword search (a substring anywhere in search_text) is served by the databases' own indexes
+    # (class Keywords): on PostgreSQL a pg_trgm GIN index for words of three characters or more and a
+    # GIN index on the characters for shorter ones; on SQLite the FTS5 tables services_fts (trigram)
+    # and services_chars (one token per character), kept by triggers (migrations 0002, 0006). One
+    # index per browse order, so the first page of a common word is read in order (services_page).
+    # `unit` first in the identity constraint, so its index matches no browse order.
     __table_args__ = (sa.UniqueConstraint("unit", "name", "category_code", name="uq_service_identity"),
+                      sa.Index("ix_services_browse_category", "category_code", "name", "id"),
+                      sa.Index("ix_services_browse_name", "name", "id"),
+                      sa.Index("ix_services_browse_price", "min_price", "id"),
                       sa.Index("ix_services_search_trgm", "search_text", postgresql_using="gin",
-                               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"))
+                               postgresql_ops={"search_text": "gin_trgm_ops"},
+                               postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"),
+                      sa.Index("ix_services_search_chars", sa.func.string_to_array(sa.text("search_text"), sa.null()),
+                               postgresql_using="gin", postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"))
 
     id: str = Field(primary_key=True, max_length=40)
     category_code: str = Field(max_length=20)
@@ -90,6 +98,18 @@ class Service(Table, table=True):
     min_price: Decimal | None = Field(default=None, sa_type=MoneyColumn)
     supplier_count: int = 0
     agreement_count: int = 0
+
+
+class CategoryGram(Table, table=True):
+    """A character, or a pair of adjacent characters, that occurs in the search text of some service of
+    the category (kept by service_ids_for; a service's search text never changes). It tells which
+    categories may hold a word, so reading the library in category order starts at the first of them
+    instead of checking every service of the categories before it (services_page)."""
+
+    __tablename__ = "category_grams"
+
+    gram: str = Field(primary_key=True, max_length=2)
+    category_code: str = Field(primary_key=True, max_length=20)
 
 
 class Offering(Table, table=True):
@@ -196,34 +216,109 @@ def search_text(name: str, description: str, category_code: str) -> str:
     return " ".join((name, description, categories.NAMES.get(category_code, ""))).lower()
 
 
-SERVICES_FTS = sa.table("services_fts", sa.column("service_id"), sa.column("search_text"))
-"""SQLite only: FTS5 (trigram tokenizer) over services.search_text, made and kept by migration 0002."""
+SERVICES_FTS = sa.table("services_fts", sa.column("rowid"))
+"""SQLite only: FTS5 (trigram tokenizer, contentless, rowid = the service's rowid) over search_text,
+made and kept by migrations 0002 and 0006."""
+SERVICES_CHARS = sa.table("services_chars", sa.column("rowid"))
+"""SQLite only: FTS5 (unicode61, contentless, rowid = the service's rowid) over search_text with a space
+between every character (migration 0006): a word of any length is the phrase of its characters."""
 
 TRIGRAM = 3  # the shortest word a trigram index can look up
+COUNT_LIMIT = 1000
+"""The list counts its matches exactly up to this many; beyond, it says "more than COUNT_LIMIT"
+(counting a common word's hundred thousand matches at every request is what made it slow)."""
 
 
-def keyword_conditions(q: str | None, *, sqlite: bool) -> list[sa.ColumnElement[bool]]:
-    """Every word of `q` (lower-cased, split on white space) is a substring of search_text. The LIKE
-    is the rule; on SQLite the FTS5 trigram table first narrows to the services holding the words of
-    three characters or more (PostgreSQL's trigram index serves the LIKE itself). Words shorter than
-    three characters are a LIKE over what the longer words left, or over the whole library."""
-    words = (q or "").lower().split()
-    if not words:
-        return []
-    long_words = [word for word in words if len(word) >= TRIGRAM]
-    # A word of one or two characters is checked on `search_text || ''`, which no index serves: a
-    # trigram index asked for it would walk all its entries (slower than reading the table).
-    unindexed = Service.search_text + ""
-    conditions = [contains(Service.search_text if len(word) >= TRIGRAM else unindexed, word) for word in words]
-    if sqlite and long_words:
-        phrase = " AND ".join('"' + word.replace('"', '""') + '"' for word in long_words)
-        conditions.append(Service.id.in_(  # type: ignore[attr-defined]
-            select(SERVICES_FTS.c.service_id).where(sa.literal_column("services_fts").op("MATCH")(phrase))))
-    return conditions
+def _pattern(word: str) -> sa.BindParameter[str]:
+    """`%word%`, written into the statement: a prepared statement's generic plan, not knowing the word,
+    would read the whole table rather than the index (or the index rather than the browse order)."""
+    return sa.bindparam(None, f"%{escape_like(word)}%", literal_execute=True)
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Keywords:
+    """The keyword rule: every word of the query (lower-cased, split on white space) is a substring of
+    search_text. `indexed` narrows through the databases' indexes and checks the rule (for a word that
+    is rare enough to read all its matches); `scan` is the rule alone on an expression no index serves
+    (for reading the services in a browse order until a page is full)."""
+
+    words: tuple[str, ...]
+
+    @classmethod
+    def of(cls, q: str | None) -> Keywords:
+        return cls(tuple((q or "").lower().split()))
+
+    def scan(self) -> list[sa.ColumnElement[bool]]:
+        return [(Service.search_text + "").like(_pattern(word), escape="\\") for word in self.words]
+
+    def indexed(self, stmt: Any, *, sqlite: bool) -> Any:
+        """`stmt` (a select from services) narrowed to the services holding every word. PostgreSQL: the
+        LIKE of a word of three characters or more is served by pg_trgm; a shorter word's characters
+        are looked up in the GIN index on string_to_array(search_text, NULL) and its LIKE checks the
+        rest. SQLite: a join with services_chars, each word of letters and digits the phrase of its
+        characters, and with services_fts (trigram) for the other words of three characters or more
+        (the unicode61 tokenizer drops signs), then the LIKE."""
+        if not self.words:
+            return stmt
+        if sqlite:
+            stmt = stmt.where(*[contains(Service.search_text, word) for word in self.words])
+            rowid = sa.literal_column("services.rowid")
+            phrases = [_phrase(" ".join(word)) for word in self.words if all(c.isalnum() for c in word)]
+            others = [_phrase(word) for word in self.words if len(word) >= TRIGRAM and not all(c.isalnum() for c in word)]
+            if phrases:
+                stmt = stmt.join(SERVICES_CHARS, SERVICES_CHARS.c.rowid == rowid).where(
+                    sa.literal_column("services_chars").op("MATCH")(" AND ".join(phrases)))
+            if others:
+                stmt = stmt.join(SERVICES_FTS, SERVICES_FTS.c.rowid == rowid).where(
+                    sa.literal_column("services_fts").op("MATCH")(" AND ".join(others)))
+            return stmt  # with neither (words of one or two signs, say "%"): the LIKE over the library
+        conditions: list[sa.ColumnElement[bool]] = []
+        for word in self.words:
+            pattern = _pattern(word)
+            if len(word) >= TRIGRAM:
+                conditions.append(Service.search_text.like(pattern, escape="\\"))
+            else:  # the LIKE on `search_text || ''`: a trigram index asked for it would walk all its entries
+                conditions.append((Service.search_text + "").like(pattern, escape="\\"))
+                conditions.append(sa.func.string_to_array(Service.search_text, sa.null()).op("@>")(
+                    sa.bindparam(None, sorted(set(word)), type_=postgresql.ARRAY(sa.Text), literal_execute=True)))
+        return stmt.where(*conditions)
 
 
 def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+def grams_of(text: str) -> set[str]:
+    """The characters of `text` and its pairs of adjacent characters."""
+    return {text[i:i + 2] for i in range(len(text))} | set(text)
+
+
+def word_grams(word: str) -> set[str]:
+    """What a text holding `word` holds for certain: the word itself up to two characters, else its pairs."""
+    return {word} if len(word) <= 2 else {word[i:i + 2] for i in range(len(word) - 1)}
+
+
+async def add_category_grams(connection: AsyncConnection, pairs: Iterable[tuple[str, str]]) -> None:
+    """Notes (category_code, gram) pairs in category_grams (those there already are left alone)."""
+    rows = [{"category_code": code, "gram": gram} for code, gram in sorted(set(pairs))]
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), 5000):
+        await connection.execute(insert(CategoryGram.__table__).on_conflict_do_nothing(), rows[start:start + 5000])
+
+
+async def categories_holding(session: AsyncSession, keywords: Keywords) -> list[str]:
+    """The categories (code order) some service of which holds every character pair of every word: the
+    only ones that can hold a match."""
+    grams = sorted(set().union(*(word_grams(word) for word in keywords.words)))
+    table = CategoryGram.__table__
+    rows = (await session.exec(select(table.c.category_code).where(table.c.gram.in_(grams))
+                               .group_by(table.c.category_code).having(func.count() == len(grams))
+                               .order_by(table.c.category_code))).all()
+    return list(rows)
 
 
 async def service_ids_for(session: AsyncSession, keys: Iterable[domain.ServiceKey],
@@ -239,6 +334,8 @@ async def service_ids_for(session: AsyncSession, keys: Iterable[domain.ServiceKe
             search_text=search_text(key.name, description, key.category_code), offered=False,
             supplier_count=0, agreement_count=0,
         ).on_conflict_do_nothing(index_elements=["category_code", "name", "unit"]))
+    await add_category_grams(await session.connection(), {(key.category_code, gram) for key in keys for gram in grams_of(
+        search_text(key.name, descriptions.get(key, ""), key.category_code))})
     ids: dict[domain.ServiceKey, str] = {}
     for key in keys:
         ids[key] = (await session.exec(select(Service.id).where(
@@ -328,23 +425,71 @@ async def offering_of(session: AsyncSession, agreement_id: str, supplier_id: str
 
 SUMMARY_COLUMNS = ("id", "category_code", "name", "unit", "description", "min_price", "supplier_count",
                    "agreement_count")
+BROWSE_ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "price": (("min_price", False), ("id", False)), "-price": (("min_price", True), ("id", True)),
+    "name": (("name", False), ("id", False)), "category": (("category_code", False), ("name", False), ("id", False))}
+"""The list's orders, (column, descending) each: every one has its index (Service.__table_args__);
+-price reads the price index backwards (equal prices in descending id)."""
 
 
-async def services_page(session: AsyncSession, where: list[Any], order: Iterable[Any], *, page: int,
-                        page_size: int) -> tuple[int, list[sa.RowMapping]]:
-    """One page of the library's summaries (plain rows, no ORM objects) and how many match, in one
-    round trip: each row carries the total as a window count. bench/service_cpu.py measured the ORM
-    page and its separate count at about a third of the list's CPU."""
-    columns = [Service.__table__.c[name] for name in SUMMARY_COLUMNS]
-    stmt = (select(*columns, func.count().over().label("total")).where(*where).order_by(*order)
-            .offset((page - 1) * page_size).limit(page_size))
-    rows = (await session.exec(stmt)).mappings().all()
-    if rows:
-        return rows[0]["total"], list(rows)
-    if page == 1:
-        return 0, []
-    total = (await session.exec(select(func.count()).select_from(Service).where(*where))).one()
-    return total, []
+@dataclass(frozen=True)
+class ServicesPage:
+    total: int
+    """How many services match, or COUNT_LIMIT when more do (exact False)."""
+    exact: bool
+    rows: list[sa.RowMapping]
+
+
+async def services_page(session: AsyncSession, keywords: Keywords, sort: str, *, category: str | None = None,
+                        page: int, page_size: int) -> ServicesPage:
+    """One page of the offered services' summaries (plain rows, no ORM objects) holding the keywords, in
+    the category (its sub-categories included) and a browse order, and how many match, counted up to
+    COUNT_LIMIT. First the categories that can hold the words (category_grams): none, no search. Up to
+    COUNT_LIMIT matches, the page is sorted from the matches the indexes find; beyond, there are so
+    many that reading the services in the order's own index (the keyword rule checked on each; in
+    category order from the first category that can hold them) fills the page after a few hundred
+    rows, where sorting every match would read them all."""
+    sqlite = session.bind.dialect.name == "sqlite"
+    table = Service.__table__
+    offset = (page - 1) * page_size
+    # `where` for the searches the keyword indexes drive (category_code || '': no index should be read
+    # for it instead); `in_order` for reading a browse index, whose start the lower bound sets
+    where: list[Any] = [table.c.offered]
+    in_order: list[Any] = [table.c.offered]
+    if category:
+        where.append(table.c.category_code.startswith(category))
+        in_order += [table.c.category_code >= category, table.c.category_code.startswith(category)]
+    if keywords.words:
+        codes = [code for code in await categories_holding(session, keywords) if code.startswith(category or "")]
+        if not codes:
+            return ServicesPage(0, True, [])
+        where.append((table.c.category_code + "").in_(codes))
+        if sort == "category":
+            in_order += [table.c.category_code >= codes[0], table.c.category_code.in_(codes)]
+    # Numbers written into the statements too (see _pattern): PostgreSQL's generic plan for a LIMIT it
+    # does not know reads the whole table for a word the index would rule out.
+    matching = keywords.indexed(select(sa.literal_column("1")).select_from(table).where(*where), sqlite=sqlite)
+    counted = (await session.exec(select(func.count()).select_from(
+        matching.limit(sa.literal_column(str(COUNT_LIMIT + 1))).subquery()))).one()
+    if counted <= COUNT_LIMIT:
+        if offset >= counted:
+            return ServicesPage(counted, True, [])
+        found = keywords.indexed(select(*[table.c[name] for name in SUMMARY_COLUMNS]).select_from(table)
+                                 .where(*where), sqlite=sqlite)
+        # OFFSET 0 keeps PostgreSQL from reading a browse index in order and checking every service
+        source = found.offset(0).subquery() if keywords.words else table
+        stmt = select(*[source.c[name] for name in SUMMARY_COLUMNS])
+        if source is table:
+            stmt = stmt.where(*in_order)
+    else:
+        source = table
+        stmt = select(*[table.c[name] for name in SUMMARY_COLUMNS]).where(*in_order, *keywords.scan())
+        if not sqlite:  # its planner, taking a LIKE for rare, would read every service and sort the matches
+            await session.exec(sa.text("SET LOCAL enable_sort = off"))
+    order = [source.c[name].desc() if descending else source.c[name].asc() for name, descending in BROWSE_ORDERS[sort]]
+    rows = (await session.exec(stmt.order_by(*order).offset(sa.literal_column(str(offset)))
+                               .limit(sa.literal_column(str(page_size))))).mappings().all()
+    return ServicesPage(counted, True, list(rows)) if counted <= COUNT_LIMIT else ServicesPage(COUNT_LIMIT, False, list(rows))
 
 
 async def page_of(session: AsyncSession, table: type[Table], where: list[Any], order: Iterable[Any], *,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from catalog import domain
 from catalog.clearing import SupplierCases
-from catalog.store import (Agreement, AgreementRecord, ClearingCase, Offering, Service, ShortlistedSupplier,
+from catalog.store import (COUNT_LIMIT, Agreement, AgreementRecord, ClearingCase, Offering, Service, ShortlistedSupplier,
                            SupplierClearing)
 from contracts_schema import categories
 from contracts_schema.types import Money, Quantity
@@ -44,7 +44,9 @@ class ServiceSummary(BaseModel):
 
 class ServicePage(BaseModel):
     items: list[ServiceSummary]
-    total: int
+    total: int = Field(description=f"How many services match, counted up to {COUNT_LIMIT:,}: when more do, "
+                                   f"{COUNT_LIMIT:,} and total_exact is false")
+    total_exact: bool = Field(description="false: more than `total` services match (the count stops there)")
     page: int
     page_size: int
 

@@ -64,8 +64,11 @@ async def library(request: Request, q: str = "", category: str = "", page: str =
     crumbs += [(node["name"], None) for node in path[-1:]]
     return render(request, "catalog/list.html", title="入围服务库", breadcrumbs=crumbs, tree=tree["items"],
                   path=[node["code"] for node in path], current=path[-1] if path else None,
-                  services=found["items"], total=found["total"], page=number,
-                  has_next=number * PAGE_SIZE < found["total"], query=query, q=q, category=category)
+                  services=found["items"], total=found["total"], total_exact=found.get("total_exact", True),
+                  page=number, query=query, q=q, category=category,
+                  # past the count limit (total_exact false) more pages follow while this one is full
+                  has_next=number * PAGE_SIZE < found["total"] or (not found.get("total_exact", True)
+                                                                   and len(found["items"]) == PAGE_SIZE))
 
 
 @router.get("/catalog/services/{service_id}")
