@@ -205,8 +205,11 @@ async def run(url: str, bootstrap: str, tokens: TokenFactory, n: int, spread: fl
                     await response.read()  # released: the connection goes back to the pool, open
 
             # the connections: none may sit idle past the server's keep-alive (uvicorn: 5 s) before
-            # its quote, or the server closes it under the client
-            await asyncio.gather(*(connect() for _ in range(n)))
+            # its quote, or the server closes it under the client. Those of the first two seconds are
+            # opened now; each later one two seconds before its quote (a /healthz during the burst)
+            ahead = 2.0
+            early = [i for i in range(n) if spread * i / n < ahead]
+            await asyncio.gather(*(connect() for _ in early))
             spy = None
             if py_spy:
                 spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(bidding_pid), "-o", py_spy, "-r", "200",
@@ -220,6 +223,9 @@ async def run(url: str, bootstrap: str, tokens: TokenFactory, n: int, spread: fl
 
             async def quote(i: int, supplier: str) -> None:
                 due = t0 + spread * i / n
+                if spread * i / n >= ahead:
+                    await asyncio.sleep(max(0.0, due - ahead - time.perf_counter()))
+                    await connect()
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 headers, body = requests[supplier]
                 began = time.perf_counter()
