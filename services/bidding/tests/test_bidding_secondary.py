@@ -4,10 +4,14 @@ termination."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
+
+from bidding.store import Quote, QuoteRevision
 
 
 def at(project: dict, field: str) -> datetime:
@@ -391,3 +395,44 @@ async def test_direct_selection_commands_do_not_apply_to_secondary_bidding(world
     await world.error("POST", f"/api/v1/projects/{direct['id']}/publish", 409, headers=world.purchaser,
                       json={"duration_seconds": 600})
     await world.error("POST", f"/api/v1/projects/{direct['id']}/announcement-preview", 409, headers=world.purchaser)
+
+
+async def test_a_burst_of_quotes_larger_than_the_pool_is_recorded_whole_and_ranked(bidding_url, tokens, fx):
+    """More suppliers quote at once than the database pool keeps connections (on PostgreSQL the quote
+    path queues them, quotes.py), then every other one revises at once: every quote and every revision
+    is recorded, a revision replaces its supplier's own quote, and the ranking is the lowest amount, a
+    tie to the earlier quote (the server's arrival order when the times are equal)."""
+    shortlisted = [f"9143010000BURST{i:03d}" for i in range(1, 32)]
+    suppliers = shortlisted[:3] + shortlisted[4:]  # the fixture's fourth offers another service only
+    async with fx.running(bidding_url, tokens, fx.FakeClock(), seed=False) as world:
+        await world.feed(fx.agreement_published(suppliers=0, extra_supplier_ids=shortlisted), fx.plan_created())
+        project = await world.quoting()
+        pid = project["id"]
+        headers = {s: tokens.headers(s, s, "supplier", s) for s in suppliers}
+
+        async def quote(supplier: str, amount: str) -> dict:
+            r = await world.client.post(f"/api/v1/projects/{pid}/quotes", json={"amount": amount},
+                                        headers=headers[supplier])
+            assert r.status_code == 201, r.text
+            return r.json()
+
+        first = await asyncio.gather(*(quote(s, f"{200000 + i % 3}.00") for i, s in enumerate(suppliers)))
+        revisers = suppliers[::2]
+        revised = await asyncio.gather(*(quote(s, f"{199000 + i % 2}.00") for i, s in enumerate(revisers)))
+        assert all(r["revision"] == 2 and r["id"] == f["id"] for r, f in zip(revised, first[::2], strict=True))
+        expected = {q["supplier_id"]: q["amount"] for q in first} | {q["supplier_id"]: q["amount"] for q in revised}
+
+        world.clock.set(at(project, "ends_at"))
+        await world.tick()
+        result = await world.ok("GET", f"/api/v1/projects/{pid}/quotes", headers=world.purchaser)
+        async with world.service.db.read() as session:
+            stored = {q.supplier_id: q for q in (await session.exec(sa.select(Quote).where(
+                Quote.project_id == pid))).scalars()}
+            revisions = (await session.exec(sa.select(sa.func.count()).select_from(QuoteRevision).where(
+                QuoteRevision.project_id == pid))).scalar_one()
+    assert {q["supplier_id"]: q["amount"] for q in result["quotes"]} == expected
+    assert revisions == len(suppliers) + len(revisers)  # every arrival kept (the audit trail)
+    in_order = sorted(stored.values(), key=lambda q: (q.amount, q.quoted_at, q.seq))
+    assert [q["supplier_id"] for q in result["quotes"]] == [q.supplier_id for q in in_order]
+    assert [q["rank"] for q in result["quotes"]] == list(range(1, len(suppliers) + 1))
+    assert result["proposed_winner"]["supplier_id"] == in_order[0].supplier_id

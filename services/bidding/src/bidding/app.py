@@ -6,7 +6,7 @@ from contracts_schema import topics
 from contracts_schema.types import utcnow
 from servicekit.app import Service
 
-from bidding import api, domain, ledger_api, store, summaries, timers
+from bidding import api, domain, ledger_api, quotes, store, summaries, timers
 from bidding.handlers import build_handlers
 from bidding.settings import Settings
 
@@ -17,7 +17,7 @@ def build(settings: Settings, *, with_bus: bool = True, clock: domain.Clock = ut
     windows to explicit `windows.run_due` calls (tests)."""
     service = Service(name="bidding", settings=settings, metadata=store.metadata, routers=[api.router, ledger_api.router],
                       handlers=build_handlers(clock), produces=[topics.BIDDING], with_bus=with_bus,
-                      on_start=[timers.catch_up] if with_timers else [],
+                      on_start=[_open_connections, timers.catch_up] if with_timers else [],
                       background=[timers.run_timers, summaries.run_summaries] if with_timers else [],
                       title="bidding service",
                       description="Projects: direct selection (直接选定) and secondary bidding (二次竞价), quotes, "
@@ -26,6 +26,10 @@ def build(settings: Settings, *, with_bus: bool = True, clock: domain.Clock = ut
     service.app.state.calendar = settings.working_calendar()
     _window_bounds_in_schema(service.app, settings)
     return service
+
+
+async def _open_connections(service: Service) -> None:
+    await quotes.open_connections(service.db)
 
 
 def _window_bounds_in_schema(app, settings: Settings) -> None:

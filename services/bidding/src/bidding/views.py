@@ -210,7 +210,7 @@ def project_out(project: Project, *, viewer: str, now: datetime, **extras: Any) 
         window_label=domain.WINDOW_LABELS[window] if window else None, **extras)
 
 
-def quote_out(quote: Quote, quantity: Decimal, *, rank: int | None = None,
+def quote_out(quote: Quote | quotes.RecordedQuote, quantity: Decimal, *, rank: int | None = None,
               excluded_reason: str | None = None) -> QuoteOut:
     return QuoteOut(
         id=quote.id, project_id=quote.project_id, supplier_id=quote.supplier_id, supplier_name=quote.supplier_name,

@@ -19,7 +19,7 @@ from bidding.announcements import (AwardFacts, ProcurementFacts, Rendered, award
                                    procurement_announcement, provisional)
 from bidding.domain import Command, Funds, Method, Status
 from bidding.store import (AgreementRef, Announcement, Invitation, OfferingRef, PlanLineRef, PlanRef, Project,
-                           Quote, ServiceRef, SupplierRef, eligible_offers, invited_project, lock_project, offer_of,
+                           ServiceRef, SupplierRef, eligible_offers, invited_project, lock_project, offer_of,
                            standing)
 from bidding.windows import open_if_due, record_failure, record_termination
 from contracts_schema.events.base import Party
@@ -364,7 +364,7 @@ async def store_announcement(session: AsyncSession, rendered: Rendered, now: dat
 # --- quotes (报价), and the chosen supplier's refusal (direct selection) ----------------------------------
 
 async def submit_quote(db: Database, user: Principal, project_id: str, amount: Decimal, service_id: str | None,
-                       note: str, clock: domain.Clock) -> tuple[Quote, Decimal]:
+                       note: str, clock: domain.Clock) -> tuple[quotes.RecordedQuote, Decimal]:
     """A supplier quotes or revises its quote (quotes.py: the path that carries load). A quote that
     comes at the window's start before the timer's tick opens the window first. Returns the quote as
     stored and the project's quantity."""
