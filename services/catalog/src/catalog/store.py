@@ -235,6 +235,11 @@ def _pattern(word: str) -> sa.BindParameter[str]:
     return sa.bindparam(None, f"%{escape_like(word)}%", literal_execute=True)
 
 
+def _unindexed_like(word: str) -> sa.ColumnElement[bool]:
+    """The word's LIKE on `search_text || ''`, an expression no index serves."""
+    return (Service.search_text + "").like(_pattern(word), escape="\\")
+
+
 def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
@@ -253,7 +258,7 @@ class Keywords:
         return cls(tuple((q or "").lower().split()))
 
     def scan(self) -> list[sa.ColumnElement[bool]]:
-        return [(Service.search_text + "").like(_pattern(word), escape="\\") for word in self.words]
+        return [_unindexed_like(word) for word in self.words]
 
     def indexed(self, stmt: Any, *, sqlite: bool) -> Any:
         """`stmt` (a select from services) narrowed to the services holding every word. PostgreSQL: the
@@ -278,18 +283,17 @@ class Keywords:
             return stmt  # with neither (words of one or two signs, say "%"): the LIKE over the library
         conditions: list[sa.ColumnElement[bool]] = []
         for word in self.words:
-            pattern = _pattern(word)
             if len(word) >= TRIGRAM:
-                conditions.append(Service.search_text.like(pattern, escape="\\"))
+                conditions.append(Service.search_text.like(_pattern(word), escape="\\"))
             else:  # the LIKE on `search_text || ''`: a trigram index asked for it would walk all its entries
-                conditions.append((Service.search_text + "").like(pattern, escape="\\"))
+                conditions.append(_unindexed_like(word))
                 conditions.append(sa.func.string_to_array(Service.search_text, sa.null()).op("@>")(
                     sa.bindparam(None, sorted(set(word)), type_=postgresql.ARRAY(sa.Text), literal_execute=True)))
         return stmt.where(*conditions)
 
 
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+def _insert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def grams_of(text: str) -> set[str]:
@@ -305,9 +309,8 @@ def word_grams(word: str) -> set[str]:
 async def add_category_grams(connection: AsyncConnection, pairs: Iterable[tuple[str, str]]) -> None:
     """Notes (category_code, gram) pairs in category_grams (those there already are left alone)."""
     rows = [{"category_code": code, "gram": gram} for code, gram in sorted(set(pairs))]
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     for start in range(0, len(rows), 5000):
-        await connection.execute(insert(CategoryGram.__table__).on_conflict_do_nothing(), rows[start:start + 5000])
+        await connection.execute(_insert(connection.dialect.name)(CategoryGram.__table__).on_conflict_do_nothing(), rows[start:start + 5000])
 
 
 async def categories_holding(session: AsyncSession, keywords: Keywords) -> list[str]:
@@ -327,15 +330,15 @@ async def service_ids_for(session: AsyncSession, keys: Iterable[domain.ServiceKe
     concurrent creator of the same service)."""
     keys = list(dict.fromkeys(keys))
     table = Service.__table__
+    texts = {key: search_text(key.name, descriptions.get(key, ""), key.category_code) for key in keys}
     for key in keys:
-        description = descriptions.get(key, "")
-        await session.exec(_insert(session)(table).values(
-            id=new_id(), category_code=key.category_code, name=key.name, unit=key.unit, description=description,
-            search_text=search_text(key.name, description, key.category_code), offered=False,
+        await session.exec(_insert(session.bind.dialect.name)(table).values(
+            id=new_id(), category_code=key.category_code, name=key.name, unit=key.unit,
+            description=descriptions.get(key, ""), search_text=texts[key], offered=False,
             supplier_count=0, agreement_count=0,
         ).on_conflict_do_nothing(index_elements=["category_code", "name", "unit"]))
-    await add_category_grams(await session.connection(), {(key.category_code, gram) for key in keys for gram in grams_of(
-        search_text(key.name, descriptions.get(key, ""), key.category_code))})
+    await add_category_grams(await session.connection(),
+                             {(key.category_code, gram) for key, text in texts.items() for gram in grams_of(text)})
     ids: dict[domain.ServiceKey, str] = {}
     for key in keys:
         ids[key] = (await session.exec(select(Service.id).where(
