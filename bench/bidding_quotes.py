@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -139,6 +140,75 @@ class DatabaseFigures:
         return after[0] - before[0] - 1, sum(c - before[1].get(pid, 0.0) for pid, c in after[1].items())
 
 
+def run_delay(pid: int) -> float:
+    """Seconds a process's threads spent runnable but waiting for a core, so far (second field of
+    /proc/<pid>/task/*/schedstat): how much of a slow burst was the machine, not the service."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 1e9
+
+
+class WaitSampler:
+    """What bidding's PostgreSQL backends were doing during the burst: pg_stat_activity sampled every few
+    milliseconds on a connection of its own, each active backend counted by its wait event (none: on a
+    core or waiting for one), and the backends' time waiting for a core (schedstat)."""
+
+    def __init__(self, database: DatabaseFigures) -> None:
+        self.database = database
+        self.counts: dict[str, int] = {}
+        self.samples = 0
+        self.delays: dict[int, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> WaitSampler:
+        import asyncpg
+
+        self._conn = await asyncpg.connect(self.database.dsn)
+        self._task = asyncio.create_task(self._sample())
+        return self
+
+    async def _sample(self) -> None:
+        query = ("SELECT pid, state, wait_event_type, wait_event FROM pg_stat_activity "
+                 "WHERE datname = $1 AND pid <> pg_backend_pid()")
+        while True:
+            self.samples += 1
+            for row in await self._conn.fetch(query, self.database.name):
+                if row["pid"] not in self.delays:
+                    try:
+                        self.delays[row["pid"]] = run_delay(row["pid"])
+                    except OSError:
+                        self.delays[row["pid"]] = 0.0
+                if row["state"] == "active":
+                    what = f"{row['wait_event_type']}:{row['wait_event']}" if row["wait_event"] else "on a core"
+                    self.counts[what] = self.counts.get(what, 0) + 1
+            await asyncio.sleep(0.005)
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        await self._conn.close()
+
+    def report(self) -> str:
+        waited = 0.0
+        for pid, before in self.delays.items():
+            try:
+                waited += run_delay(pid) - before
+            except OSError:
+                pass
+        busiest = sorted(self.counts.items(), key=lambda kv: -kv[1])[:5]
+        seen = ", ".join(f"{what} {count / self.samples:.2f}" for what, count in busiest) or "none active"
+        return (f"PostgreSQL during the burst ({self.samples} samples): active backends per sample by wait "
+                f"event: {seen}; its backends waited {waited * 1000:.0f} ms for a core in all")
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -219,6 +289,8 @@ async def run(url: str, bootstrap: str, tokens: TokenFactory, n: int, spread: fl
             load_before = load_average()
             db_before = await database.snapshot() if database else None
             cpu0, client_cpu0 = cpu_seconds(bidding_pid), time.process_time()
+            delay0 = run_delay(bidding_pid)
+            sampler = WaitSampler(database) if database else contextlib.nullcontext()
             t0 = time.perf_counter()
 
             async def quote(i: int, supplier: str) -> None:
@@ -238,8 +310,10 @@ async def run(url: str, bootstrap: str, tokens: TokenFactory, n: int, spread: fl
                 else:
                     failures.append(f"{supplier}: {r.status} {payload[:200]!r}")
 
-            await asyncio.gather(*(quote(i, s) for i, s in enumerate(supplier_ids(n))))
+            async with sampler:
+                await asyncio.gather(*(quote(i, s) for i, s in enumerate(supplier_ids(n))))
             offered = time.perf_counter() - t0
+            bidding_waited = run_delay(bidding_pid) - delay0
             burst_cpu = cpu_seconds(bidding_pid) - cpu0 - idle_rate * offered
             client_cpu = time.process_time() - client_cpu0
             db_after = await database.snapshot() if database else None
@@ -281,7 +355,10 @@ async def run(url: str, bootstrap: str, tokens: TokenFactory, n: int, spread: fl
     print(f"  p99 {p99:6.1f} ms   target ≤ 200: {'met' if p99 <= 200 else 'NOT met'}")
     print(f"  max {max(latencies):6.1f} ms   mean {statistics.mean(latencies):.1f} ms")
     print(f"  bidding's CPU per quote {burst_cpu / n * 1000:.2f} ms (its CPU during the burst less its idle "
-          f"rate {idle_rate * 1000:.0f} ms/s, ÷ {n})")
+          f"rate {idle_rate * 1000:.0f} ms/s, ÷ {n}); it waited {bidding_waited * 1000:.0f} ms for a core "
+          f"during the burst (run queue, {offered:.2f} s burst)")
+    if isinstance(sampler, WaitSampler):
+        print(f"  {sampler.report()}")
     if db_before and db_after:
         sessions, db_cpu = DatabaseFigures.difference(db_before, db_after)
         print(f"  PostgreSQL: its backends' CPU per quote ≥ {db_cpu / n * 1000:.2f} ms, {sessions} sessions opened "
