@@ -14,7 +14,7 @@ import pytest
 
 from devstack.broker import free_port
 
-CLIENTS = ["aiohttp", "httpx"]
+CLIENTS = ["httptools", "aiohttp", "httpx"]
 PAYMENTS = "/api/v1/orders/O1/payments"
 
 

@@ -26,8 +26,9 @@ class Settings(ServiceSettings):
     forwarded_allow_ips: str = Field(
         "127.0.0.1", description="Proxies whose X-Forwarded-For names the real caller (comma-separated addresses): "
         "the console, which calls the API for the people it serves, and any load balancer in front")
-    upstream_client: Literal["aiohttp", "httpx"] = Field(
-        "aiohttp", description="HTTP client of the pass-through; bench/gateway_passthrough.py measures both")
+    upstream_client: Literal["httptools", "aiohttp", "httpx"] = Field(
+        "httptools", description="HTTP client of the pass-through: the gateway's own pool (gateway/pool.py), "
+        "aiohttp or httpx; bench/gateway_passthrough.py measures them side by side")
     upstream_timeout: float = Field(15.0, gt=0, description="Seconds a service may stay silent before a 504")
     upstream_connect_timeout: float = Field(2.0, gt=0, description="Seconds to connect to a service before a 504")
     upstream_pool_size: int = Field(100, ge=1, description="Kept-alive connections per service")

@@ -1,8 +1,9 @@
 """The pooled HTTP clients that call the services, behind one small interface.
 
-aiohttp is the default; httpx is kept so bench/gateway_passthrough.py can compare both in one run
-(UPSTREAM_CLIENT=httpx). Each client maps its own errors to two outcomes the proxy answers for:
-the service cannot be reached (502) or did not answer in time (504).
+The default is the gateway's own pool over httptools (gateway/pool.py: it spends a fraction of aiohttp's
+CPU a request); aiohttp and httpx are kept so bench/gateway_passthrough.py can compare all three in one
+run (UPSTREAM_CLIENT=aiohttp, =httpx). Each client maps its own errors to two outcomes the proxy answers
+for: the service cannot be reached (502) or did not answer in time (504).
 
 A pooled (kept-alive) connection the service dropped — uvicorn closes one just after answering a 500 —
 fails the next request written to it before the service has read any of it. Such a request, of any
@@ -284,5 +285,7 @@ class HttpxClient:
 
 
 def make_client(kind: str, *, timeout: float, connect_timeout: float, pool_size: int) -> UpstreamClient:
-    cls = {"aiohttp": AiohttpClient, "httpx": HttpxClient}[kind]
+    from gateway.pool import PoolClient  # it builds on this module's rules
+
+    cls = {"httptools": PoolClient, "aiohttp": AiohttpClient, "httpx": HttpxClient}[kind]
     return cls(timeout=timeout, connect_timeout=connect_timeout, pool_size=pool_size)
