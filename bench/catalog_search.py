@@ -125,9 +125,11 @@ async def load(url: str, services: int) -> None:
                     (row["category_code"], row["search_text"]) for row in rows))
                 await store.add_offered_counts(connection, Counter(row["category_code"] for row in rows))
         await gin_pending_lists(db, on=False)
-        if db.is_postgres:
-            async with db.transaction() as session:
-                await (await session.connection()).execute(sa.text("ANALYZE services"))
+        if db.is_postgres:  # as autovacuum does after so many inserts: the statistics and the visibility map
+            # (the count of a common word reads the index alone only where the map says all visible)
+            async with db.engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.execute(sa.text("VACUUM (ANALYZE) services"))
     finally:
         await db.dispose()
 

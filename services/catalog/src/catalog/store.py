@@ -78,8 +78,9 @@ class Service(Table, table=True):
     # GIN index on the characters for shorter ones; on SQLite the FTS5 tables services_fts (trigram)
     # and services_chars (one token per character), kept by triggers (migrations 0002, 0006). One
     # index per browse order, so the first page of a common word is read in order (services_page);
-    # on PostgreSQL the category order's again with the search text, of the offered services only, so
-    # that a common word's first 1,001 matches are counted from the index alone (migration 0007).
+    # on PostgreSQL the category and price orders' again with the search text, of the offered services
+    # only, so that a common word's first 1,001 matches are counted, and its page found, from the index
+    # alone (migration 0007).
     # `unit` first in the identity constraint, so its index matches no browse order.
     __table_args__ = (sa.UniqueConstraint("unit", "name", "category_code", name="uq_service_identity"),
                       sa.Index("ix_services_browse_category", "category_code", "name", "id"),
@@ -90,6 +91,9 @@ class Service(Table, table=True):
                                postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"),
                       sa.Index("ix_services_search_category", "category_code", "name", "id",
                                postgresql_include=["search_text"], postgresql_where=sa.text("offered"))
+                      .ddl_if(dialect="postgresql"),
+                      sa.Index("ix_services_search_price", "min_price", "id",
+                               postgresql_include=["category_code", "search_text"], postgresql_where=sa.text("offered"))
                       .ddl_if(dialect="postgresql"),
                       sa.Index("ix_services_search_chars", sa.func.string_to_array(sa.text("search_text"), sa.null()),
                                postgresql_using="gin", postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"))
@@ -506,6 +510,8 @@ BROWSE_ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
     "name": (("name", False), ("id", False)), "category": (("category_code", False), ("name", False), ("id", False))}
 """The list's orders, (column, descending) each: every one has its index (Service.__table_args__);
 -price reads the price index backwards (equal prices in descending id)."""
+COVERED_ORDERS = ("category", "price", "-price")
+"""PostgreSQL: the orders whose index of the offered services holds the search text too (migration 0007)."""
 
 
 BROWSE_COUNT_ROWS = 20_000
@@ -602,10 +608,21 @@ async def services_page(session: AsyncSession, keywords: Keywords, sort: str, *,
     else:  # (PostgreSQL without sorting: its planner, taking a LIKE for rare, would read every service and sort)
         source = table
         stmt = select(*[table.c[name] for name in SUMMARY_COLUMNS]).where(*in_order, *keywords.scan())
-    order = [source.c[name].desc() if descending else source.c[name].asc() for name, descending in BROWSE_ORDERS[sort]]
-    rows = (await session.exec(stmt.order_by(*order).offset(sa.literal_column(str(offset)))
-                               .limit(sa.literal_column(str(page_size))))).mappings().all()
+        if not sqlite and keywords.words and sort in COVERED_ORDERS:
+            # the page's services found in the order's index with the search text (index-only), then
+            # only they are read, not every service the keyword rule is checked on
+            keys = [table.c[name] for name, _ in BROWSE_ORDERS[sort]]
+            source = _page(select(*keys).where(*in_order, *keywords.scan()), table, sort, offset, page_size).subquery()
+            stmt = select(*[table.c[name] for name in SUMMARY_COLUMNS]).join(source, source.c.id == table.c.id)
+            offset = 0
+    rows = (await session.exec(_page(stmt, source, sort, offset, page_size))).mappings().all()
     return ServicesPage(counted, True, list(rows)) if counted <= COUNT_LIMIT else ServicesPage(COUNT_LIMIT, False, list(rows))
+
+
+def _page(stmt: Any, source: Any, sort: str, offset: int, page_size: int) -> Any:
+    """`stmt` in `sort` order (of `source`'s columns), from `offset`, `page_size` rows."""
+    order = [source.c[name].desc() if descending else source.c[name].asc() for name, descending in BROWSE_ORDERS[sort]]
+    return stmt.order_by(*order).offset(sa.literal_column(str(offset))).limit(sa.literal_column(str(page_size)))
 
 
 async def page_of(session: AsyncSession, table: type[Table], where: list[Any], order: Iterable[Any], *,

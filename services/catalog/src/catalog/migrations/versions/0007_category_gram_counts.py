@@ -11,9 +11,10 @@ common enough to count their first 1,001 matches in browse order rather than thr
 indexes, whose bitmap reads every match of a common word first (catalog.store.services_page).
 Filled here from the services there are, then kept by catalog.store.service_ids_for.
 
-PostgreSQL: `ix_services_search_category`, the category order's index again with the search text, of
-the offered services only: that count reads the index alone (an index-only scan), not a service at a
-random place of the table for every row.
+PostgreSQL: `ix_services_search_category` and `ix_services_search_price`, the category and price
+orders' indexes again with the search text (and the category), of the offered services only: that
+count, and the page of a common word, read the index alone (an index-only scan), not a service at a
+random place of the table for every row checked.
 
 `category_counts`: how many offered services each category has (without its sub-categories), kept by
 catalog.store.refresh_services; the category tree read them by counting the library (GROUP BY over
@@ -38,6 +39,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.create_index("ix_services_search_category", "services", ["category_code", "name", "id"],
                         postgresql_include=["search_text"], postgresql_where=sa.text("offered"))
+        op.create_index("ix_services_search_price", "services", ["min_price", "id"],
+                        postgresql_include=["category_code", "search_text"], postgresql_where=sa.text("offered"))
     with op.batch_alter_table('category_grams', schema=None) as batch_op:
         batch_op.add_column(sa.Column('services', sa.Integer(), nullable=False, server_default='0'))
     counts: Counter[tuple[str, str]] = Counter()
@@ -63,6 +66,7 @@ def downgrade() -> None:
     op.drop_table('category_counts')
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_services_search_category", table_name="services")
+        op.drop_index("ix_services_search_price", table_name="services")
     op.execute(sa.text("DELETE FROM category_grams WHERE gram = ''"))
     with op.batch_alter_table('category_grams', schema=None) as batch_op:
         batch_op.drop_column('services')
