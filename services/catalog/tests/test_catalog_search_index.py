@@ -34,6 +34,7 @@ def substring_rule(q: str, search_text: str) -> bool:
 
 def test_indexed_search_finds_what_the_substring_rule_finds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(store, "BROWSE_COUNT_ROWS", 6)  # a common word's count reads up to 6 services, then the indexes
     loop = asyncio.new_event_loop()
     migrated = migrated_database("catalog")
     database = loop.run_until_complete(migrated.__aenter__())
