@@ -555,7 +555,9 @@ async def services_page(session: AsyncSession, keywords: Keywords, sort: str, *,
                         page: int, page_size: int) -> ServicesPage:
     """One page of the offered services' summaries (plain rows, no ORM objects) holding the keywords, in
     the category (its sub-categories included) and a browse order, and how many match, counted up to
-    COUNT_LIMIT. First the categories that can hold the words (category_grams): none, no search. Up to
+    COUNT_LIMIT. First the categories that can hold the words (category_grams): none, no search. Words
+    common there (`common`) are counted, on PostgreSQL, from the first services of those categories in
+    category order, read in an index holding the search text; others through the keyword indexes. Up to
     COUNT_LIMIT matches, the page is sorted from the matches the indexes find; beyond, there are so
     many that reading the services in the order's own index (the keyword rule checked on each; in
     category order from the first category that can hold them) fills the page after a few hundred
@@ -582,9 +584,9 @@ async def services_page(session: AsyncSession, keywords: Keywords, sort: str, *,
             in_order += [table.c.category_code >= codes[0], table.c.category_code.in_(codes)]
     # Numbers written into the statements too (see _pattern): PostgreSQL's generic plan for a LIMIT it
     # does not know reads the whole table for a word the index would rule out.
-    sorting_off = not sqlite and bool(keywords.words) and common(holding)
+    browsing = not sqlite and bool(keywords.words) and common(holding)  # (in_browse_order set)
     counted = 0
-    if sorting_off:
+    if browsing:
         # the first BROWSE_COUNT_ROWS services of the categories in category order (from the index
         # alone), until the 1,001st match; the keyword indexes' bitmap would read every match first
         await in_browse_order(session, True)
@@ -597,7 +599,7 @@ async def services_page(session: AsyncSession, keywords: Keywords, sort: str, *,
     if counted <= COUNT_LIMIT:  # (fewer there than category_grams foretold: counted through the indexes)
         counted = await _count(session, keywords.indexed(
             select(sa.literal_column("1")).select_from(table).where(*where), sqlite=sqlite))
-    if not sqlite and sorting_off != (counted > COUNT_LIMIT):
+    if not sqlite and browsing != (counted > COUNT_LIMIT):
         await in_browse_order(session, counted > COUNT_LIMIT)
     if counted <= COUNT_LIMIT:
         if offset >= counted:
