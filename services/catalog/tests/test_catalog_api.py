@@ -280,3 +280,28 @@ async def test_agreements_are_listed_and_opened_by_anyone_logged_in(catalog, tag
     assert opened.json()["contract_template"] == agreement["contract_template"]
     missing = await catalog.client.get("/api/v1/catalog/agreements/AGnope", headers=catalog.headers(2))
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+async def test_the_category_tree_counts_the_services_offered_now(catalog, tag):
+    async def offered(code: str) -> int:
+        tree = (await catalog.client.get("/api/v1/catalog/categories", headers=catalog.headers(2))).json()["items"]
+        nodes = list(tree)
+        while nodes:
+            node = nodes.pop()
+            if node["code"] == code:
+                return node["offered_services"]
+            nodes += node["children"]
+        raise AssertionError(code)
+
+    before = (await offered("C120401"), await offered("C12"))
+    agreement = await catalog.publish(tag)
+    assert (await offered("C120401"), await offered("C12")) == before, "published, nothing listed yet"
+    await catalog.list_service(agreement, 1, "办公楼", "4.40")
+    await catalog.list_service(agreement, 6, "办公楼", "4.30")
+    assert (await offered("C120401"), await offered("C12")) == (before[0] + 1, before[1] + 1), "one service, two offers"
+    for supplier in (6, 1):
+        service_id = catalog.offering(agreement, supplier, "办公楼")["service_id"]
+        response = await catalog.client.post(f"/api/v1/catalog/agreements/{agreement['id']}/listings/{service_id}/delist",
+                                             json={"reason": "人员调整"}, headers=catalog.headers(supplier))
+        assert response.status_code == 200, response.text
+    assert (await offered("C120401"), await offered("C12")) == before, "no offer left"

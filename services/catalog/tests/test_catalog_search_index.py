@@ -4,7 +4,8 @@ rule finds: every word of the query, lower-cased, is a substring of the service'
 libraries and queries over a small alphabet (Chinese characters, letters of both cases, LIKE's and
 FTS5's special characters, spaces), so words of one, two and more characters, repeated characters and
 no match at all all occur. The page (store.services_page) is checked too, with a count limit small
-enough that both of its ways occur: the matches sorted, and the services read in the browse order."""
+enough that both of its ways occur: the matches sorted, and the services read in the browse order; and
+both ways of counting (through the keyword indexes, and in category order for common words)."""
 
 from __future__ import annotations
 
@@ -33,12 +34,14 @@ def substring_rule(q: str, search_text: str) -> bool:
 
 def test_indexed_search_finds_what_the_substring_rule_finds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(store, "BROWSE_COUNT_ROWS", 6)  # a common word's count reads up to 6 services, then the indexes
     loop = asyncio.new_event_loop()
     migrated = migrated_database("catalog")
     database = loop.run_until_complete(migrated.__aenter__())
     db = Database(normalize_database_url(database), metadata=store.metadata, service="catalog")
 
-    async def search(library: list[str], q: str, sort: str, page: int, category: str | None) -> None:
+    async def search(library: list[str], q: str, sort: str, page: int, category: str | None, common: bool) -> None:
+        monkeypatch.setattr(store, "common", lambda holding: common)  # both ways of counting, whatever the library
         async with db.transaction() as session:
             await session.exec(sa.delete(store.Service.__table__))
             rows = [store.Service(id=f"SV{n:04d}", category_code=("C120401", "C0806")[n % 2], name=name,
@@ -47,8 +50,8 @@ def test_indexed_search_finds_what_the_substring_rule_finds(monkeypatch: pytest.
                     for n, name in enumerate(library)]
             session.add_all(rows)
             await session.exec(sa.delete(store.CategoryGram.__table__))
-            await store.add_category_grams(await session.connection(), {
-                (row.category_code, gram) for row in rows for gram in store.grams_of(row.search_text)})
+            await store.add_category_grams(await session.connection(), store.category_gram_counts(
+                (row.category_code, row.search_text) for row in rows))
         keywords = store.Keywords.of(q)
         expected = {row.id for row in rows if substring_rule(q, row.search_text)}
         async with db.read() as session:
@@ -65,9 +68,9 @@ def test_indexed_search_finds_what_the_substring_rule_finds(monkeypatch: pytest.
 
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(library=st.lists(texts, max_size=15), q=texts, sort=st.sampled_from(sorted(SORTS)),
-           page=st.integers(1, 3), category=st.sampled_from([None, "C12", "C0806", "C0205"]))
-    def same_services(library: list[str], q: str, sort: str, page: int, category: str | None) -> None:
-        loop.run_until_complete(search(library, q, sort, page, category))
+           page=st.integers(1, 3), category=st.sampled_from([None, "C12", "C0806", "C0205"]), common=st.booleans())
+    def same_services(library: list[str], q: str, sort: str, page: int, category: str | None, common: bool) -> None:
+        loop.run_until_complete(search(library, q, sort, page, category, common))
 
     try:
         same_services()

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from sqlmodel import func, select
+from sqlmodel import select
 
 from catalog import domain
-from catalog.store import Agreement, Keywords, Offering, Service, ShortlistedSupplier, ratings_of, services_page
+from catalog.store import Agreement, CategoryCount, Keywords, Offering, Service, ShortlistedSupplier, ratings_of, services_page
 from catalog.views import (CategoryNode, CategoryTree, Offer, ServiceDetail, ServicePage, SupplierBrief,
                            agreement_brief, rating_out, summary_of, summary_of_row, tiers_out)
 from contracts_schema import categories
@@ -29,8 +29,7 @@ router = APIRouter(prefix="/api/v1/catalog", tags=["catalog 入围服务库"])
             summary="品目: the category tree, with how many services are offered under each")
 async def category_tree(user: CurrentUser, db: DB) -> CategoryTree:
     async with db.read() as session:
-        rows = (await session.exec(select(Service.category_code, func.count()).where(Service.offered)
-                                   .group_by(Service.category_code))).all()
+        rows = (await session.exec(select(CategoryCount.category_code, CategoryCount.offered_services))).all()
     counts: dict[str, int] = {}
     for code, count in rows:
         for ancestor in categories.path_of(code):
