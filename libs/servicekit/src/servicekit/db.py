@@ -40,6 +40,7 @@ class Database:
         self.is_postgres = url.startswith("postgresql")
         self._after_commit: list[Callable[[AsyncSession], None]] = []
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._lenders = asyncio.Semaphore(pool_size)
         if self.is_sqlite:
             self.engine = create_async_engine(url)
             self.read_engine = create_async_engine(url)
@@ -90,15 +91,19 @@ class Database:
     async def driver(self) -> AsyncIterator[Any]:
         """PostgreSQL: the driver's own connection (asyncpg) of a pooled connection, for statements run
         on it directly — no SQLAlchemy execution, no transaction unless the caller opens one
-        (bidding.quotes, catalog.reads). Back to the pool after; after an error, closed instead."""
-        pooled = await self.engine.raw_connection()
-        try:
-            yield pooled.driver_connection
-        except BaseException:
-            pooled.invalidate()  # a cancelled statement may leave the connection mid-protocol
-            raise
-        finally:
-            await greenlet_spawn(pooled.close)
+        (catalog.reads; bidding.quotes does the same by hand). Back to the pool after; after an error,
+        closed instead. At most the pool's size at once: the others wait here for one, rather than
+        open connections beyond the pool that close again at once (a new PostgreSQL session costs
+        more than a read)."""
+        async with self._lenders:
+            pooled = await self.engine.raw_connection()
+            try:
+                yield pooled.driver_connection
+            except BaseException:
+                pooled.invalidate()  # a cancelled statement may leave the connection mid-protocol
+                raise
+            finally:
+                await greenlet_spawn(pooled.close)
 
     async def ping(self) -> None:
         async with self.read_engine.connect() as conn:
