@@ -326,7 +326,7 @@ def detail_of_rows(service: Mapping[str, Any], offers: Iterable[Mapping[str, Any
                                    valid_from=r["valid_from"], valid_to=r["valid_to"], methods=methods_of(r["methods"]),
                                    status=r["agreement_status"], status_label=domain.AGREEMENT_LABELS[r["agreement_status"]],
                                    estimated_amount=r["estimated_amount"], estimated_quantity=r["estimated_quantity"])
-        supplier = SupplierBrief(supplier_id=r["supplier_id"], name=r["name"], address=r["address"],
+        supplier = SupplierBrief(supplier_id=r["supplier_id"], name=r["supplier_name"], address=r["address"],
                                  contact_name=r["contact_name"], contact_phone=r["contact_phone"])
         tiers = [TierOut(min_quantity=Decimal(t["min_quantity"]), unit_price=Decimal(t["unit_price"]))
                  for t in r["discount_tiers"]]
