@@ -11,7 +11,13 @@ figure is the floor the framework costs here.
 
 Issue 14's target, catalog list ≥ 1,500 req/s on 2 cores with the database beside it, needs the service
 to spend well under 0.6 ms of CPU per list; the line "target" prints that budget. `--profile` prints the
-top functions of the list route by CPU (cProfile with process_time)."""
+top functions of the list route by CPU (cProfile with process_time).
+
+`--http` then serves the same app over HTTP as servicekit.runner does (uvicorn with uvloop and httptools,
+no access log, the start-up heap frozen) in this process, and drives the list with gateway_passthrough.py's
+load generator in its own process: requests a second at 50 clients and p50 with one client (median of
+`--rounds`), and this process's CPU per request. gateway_passthrough.py measures the catalog direct on
+SQLite only; this measures it on the database under test (issue 14: ≥ 1,500 req/s, p50 ≤ 1.5 ms)."""
 
 from __future__ import annotations
 
@@ -142,6 +148,43 @@ async def run(args: argparse.Namespace) -> None:
                 for _ in range(args.requests):
                     await caller.get(routes["catalog list (20 services)"])
             print(profiler.output_text(unicode=True, show_all=False))
+        if args.http:
+            await over_http(service.app, token, routes["catalog list (20 services)"], args)
+
+
+async def over_http(app, token: str, path: str, args: argparse.Namespace) -> None:
+    import statistics
+
+    import uvicorn
+    from devstack.broker import free_port
+    from gateway_passthrough import python_load
+    from servicekit.runner import settle_heap
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+                                           lifespan="off", http="httptools"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    settle_heap()
+    url = f"http://127.0.0.1:{port}{path}"
+    try:
+        for clients in (args.connections, 1):
+            rounds = []
+            for _ in range(args.rounds):
+                began = time.process_time()
+                figures = await asyncio.to_thread(python_load, url, token, clients, args.seconds)
+                rounds.append((figures, (time.process_time() - began) / max(figures.requests, 1) * 1e6))
+            rps = statistics.median(f.rps for f, _ in rounds)
+            p50 = statistics.median(f.p50_ms for f, _ in rounds)
+            cpu = statistics.median(c for _, c in rounds)
+            errors = sum(f.errors for f, _ in rounds)
+            print(f"  over HTTP, {clients:2} client{'s' if clients > 1 else ' '}: {rps:7,.0f} req/s, p50 {p50:5.2f} ms, "
+                  f"{cpu:5,.0f} µs CPU per request (median of {args.rounds}, {errors} errors); load average "
+                  f"{os.getloadavg()[0]:.1f}")
+    finally:
+        server.should_exit = True
+        await serving
 
 
 def main() -> int:
@@ -149,7 +192,16 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--profile", choices=["cprofile", "pyinstrument"], help="profile the list route")
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--http", action="store_true", help="then the list over HTTP at 50 clients and one")
+    parser.add_argument("--seconds", type=float, default=5.0, help="--http: length of each round")
+    parser.add_argument("--rounds", type=int, default=3, help="--http: rounds per figure (the median is shown)")
+    parser.add_argument("--connections", type=int, default=50, help="--http: concurrent clients")
+    args = parser.parse_args()
+    if args.http:  # the event loop uvicorn runs a service on (servicekit.runner: loop "auto")
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    asyncio.run(run(args))
     return 0
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlmodel import select
 
-from catalog import domain
+from catalog import domain, reads
 from catalog.store import Agreement, CategoryCount, Keywords, Offering, Service, ShortlistedSupplier, ratings_of, services_page
 from catalog.views import (CategoryNode, CategoryTree, Offer, ServiceDetail, ServicePage, SupplierBrief,
-                           agreement_brief, rating_out, summary_of, summary_of_row, tiers_out)
+                           agreement_brief, detail_of_rows, rating_out, service_page_json, summary_of, tiers_out)
 from contracts_schema import categories
 from contracts_schema.types import utcnow
 from servicekit.app import DB
@@ -55,13 +55,17 @@ async def search_services(
                     "by id, descending)")] = "category",
     page: Page = 1,
     page_size: PageSize = 20,
-) -> ServicePage:
+) -> Response:
     if category and not categories.is_known(category):
         raise Invalid(f"品目编码 “{category}” 不存在", code="unknown_category")
-    async with db.read() as session:
-        found = await services_page(session, Keywords.of(q), sort, category=category, page=page, page_size=page_size)
-    return ServicePage(items=[summary_of_row(row) for row in found.rows], total=found.total, total_exact=found.exact,
-                       page=page, page_size=page_size)
+    keywords = Keywords.of(q)
+    if db.is_postgres and not keywords.words:  # the plain list: on the driver's connection (catalog.reads)
+        found = await reads.services_page(db, sort, category=category, page=page, page_size=page_size)
+    else:
+        async with db.read() as session:
+            found = await services_page(session, keywords, sort, category=category, page=page, page_size=page_size)
+    # the bytes once (the route keeps response_model for its document; FastAPI validates no Response)
+    return Response(service_page_json(found, page, page_size), media_type="application/json")
 
 
 @router.get("/services/{service_id}", response_model=ServiceDetail,
@@ -69,6 +73,11 @@ async def search_services(
 async def get_service(service_id: Id, user: CurrentUser, db: DB) -> ServiceDetail:
     bind_context(service_id=service_id)
     today = domain.today_in_shanghai(utcnow())
+    if db.is_postgres:  # on the driver's connection (catalog.reads)
+        row, offer_rows = await reads.service_with_offers(db, service_id)
+        if row is None:
+            raise NotFound(f"服务 {service_id} 不存在")
+        return detail_of_rows(row, offer_rows, today)
     async with db.read() as session:
         service = await session.get(Service, service_id)
         if service is None:
