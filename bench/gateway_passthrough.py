@@ -3,7 +3,7 @@ gateway, side by side in one run, with 50 concurrent clients (throughput) and wi
 
     uv run --no-sync python bench/gateway_passthrough.py [--seconds 10] [--connections 50]
 
-Starts what it needs: the embedded broker, the real catalog service (SQLite) seeded through the gateway
+Starts what it needs: the embedded broker, the real catalog service (SQLite, or PostgreSQL when TEST_DATABASE_URL is set) seeded through the gateway
 with one agreement, three suppliers and 20 listed services, a minimal upstream (a one-route FastAPI
 app answering the same bytes: it shows the gateway's own cost, which the catalog's database work
 hides), and gateway processes that differ only in the upstream HTTP client (httptools: the gateway's own
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -41,6 +42,7 @@ import httpx
 from devstack.broker import EmbeddedBroker, free_port
 from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack
+from devstack.testing import service_databases
 from gateway.demo import DEMO_PASSWORD, SUPPLIERS
 
 PATH = "/api/v1/catalog/services?page_size=20"
@@ -293,10 +295,14 @@ def main() -> int:
         workdir = Path(folder)
         private_key, public_key = ensure_jwt_keys(workdir / "keys")
         broker = EmbeddedBroker(log_path=workdir / "broker.log").start()
-        stack = LocalStack(workdir, broker.bootstrap, {n: f"sqlite:///{workdir / n}.db" for n in ("catalog", "gateway")},
+        databases = contextlib.ExitStack()  # dropped at the end
+        urls = databases.enter_context(service_databases(("catalog", "gateway"), workdir))  # PostgreSQL under TEST_DATABASE_URL
+        stack = LocalStack(workdir, broker.bootstrap, urls,
                            public_key, private_key, names=("catalog",), ports={"gateway": 0},
                            extra_env={"gateway": {"DEMO_ACCOUNTS": "true"}})
         children: list[subprocess.Popen] = []
+        print(f"the catalog and the gateway on {'PostgreSQL' if 'postgresql' in urls['catalog'] else 'SQLite'}",
+              flush=True)
         try:
             stack.start("catalog")
             seeder, seeder_url = start_gateway(stack, "gateway-seed", limits)
@@ -386,6 +392,7 @@ def main() -> int:
                 process.wait(timeout=15)
             stack.stop_all()
             broker.stop()
+            databases.close()
     return 0
 
 
