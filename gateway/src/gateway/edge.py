@@ -22,9 +22,10 @@ from gateway.ratelimit import RateLimiter
 from gateway.routes import service_for
 from servicekit.auth import TokenVerifier
 from servicekit.errors import APIError
-from servicekit.logging import bind_context
+from servicekit.logging import AccessLog, bind_context
 
-log = logging.getLogger("gateway.access")
+log = logging.getLogger("gateway.edge")
+access = AccessLog("gateway.access")
 
 LOGIN_PATH = "/api/v1/auth/token"
 
@@ -73,9 +74,9 @@ class EdgeMiddleware:
                              "服务器内部错误，请稍后重试（请求编号可在日志中查到）")
         finally:
             if self.access_log:
-                log.info("%s %s %d", scope["method"], scope["path"], status,
-                         extra={"upstream": service_for(scope["path"]) or "gateway",
-                                "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+                access.info(f"{scope['method']} {scope['path']} {status}",
+                            {"upstream": service_for(scope["path"]) or "gateway",
+                             "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
 
     async def _handle(self, scope: dict, receive: Any, send: Any) -> None:
         username = None

@@ -8,9 +8,12 @@ order, plan, event.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -65,8 +68,99 @@ class _TextFormatter(logging.Formatter):
         return line
 
 
+class ServiceHandler(logging.StreamHandler):
+    """The one handler configure_logging installs: every line to stdout, JSON or text, with the service
+    name and the log context. It also writes AccessLog's lines, which skip the logging machinery."""
+
+    def __init__(self, service: str, fmt: str) -> None:
+        super().__init__(sys.stdout)
+        self.service = service
+        self.json = fmt == "json"
+        self._flush_soon = False
+        self._second = -1
+        self._stamp = ""
+
+    def line(self, logger: str, message: str, fields: dict[str, Any], now: float) -> str:
+        """What format(record) gives for an INFO record of `logger` with `fields` as its extra
+        (tests/test_logging.py holds the two together)."""
+        second = int(now)
+        if second != self._second:  # strftime once a second, not once a line
+            self._second = second
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S" if self.json else "%H:%M:%S", time.localtime(now))
+        context = _context.get()
+        if self.json:
+            data = {"time": f"{self._stamp},{int((now - second) * 1000):03d}", "level": "INFO", "logger": logger,
+                    "message": message, **fields, "service": self.service}
+            for key, value in context.items():
+                data.setdefault(key, value)
+            return json.dumps(data, ensure_ascii=False, default=str)
+        extras = " ".join([*(f"{k}={v}" for k, v in fields.items() if k != "service"),
+                           *(f"{k}={v}" for k, v in context.items() if k not in fields and k != "service")])
+        return f"{self._stamp} INFO  {logger}: {message}" + (f"  [{extras}]" if extras else "")
+
+    def write_soon(self, line: str) -> None:
+        """Appends the line to stdout's buffer; the flush waits for the end of this turn of the event loop,
+        so the lines of the requests that finished together go out in one write (at once outside a loop)."""
+        with self.lock:  # type: ignore[union-attr]
+            self.stream.write(line + "\n")
+        if self._flush_soon:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._flush_soon = True
+        loop.call_soon(self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush_soon = False
+        self.flush()
+
+
+class AccessLog:
+    """One line per request, at INFO, the same line the logger would write, for about a fifth of its CPU.
+
+    Measured in the gateway (issue 14): `log.info(...)` of the access line cost ~90 µs of CPU a request
+    under load — LogRecord, caller lookup, filter, python-json-logger, a flush per line — as much as the
+    whole pass-through. Here the line is rendered straight from its fields and flushed once per turn of
+    the event loop. Wherever anything else listens (a handler on the logger or a parent, a test's
+    capture, no configure_logging), the line goes through the logger as usual."""
+
+    def __init__(self, name: str) -> None:
+        self.logger = logging.getLogger(name)
+
+    def info(self, message: str, fields: dict[str, Any]) -> None:
+        logger = self.logger
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        handler = _only_service_handler(logger)
+        if handler is None:
+            logger.info(message, extra=fields)
+            return
+        handler.write_soon(handler.line(logger.name, message, fields, time.time()))
+
+
+def _only_service_handler(logger: logging.Logger) -> ServiceHandler | None:
+    """configure_logging's handler, when it is all that would see the logger's INFO lines."""
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        if current.handlers:
+            only = current.handlers[0]
+            if (current.parent is None and len(current.handlers) == 1 and isinstance(only, ServiceHandler)
+                    and only.level <= logging.INFO):
+                return only
+            return None
+        if not current.propagate:
+            return None
+        current = current.parent
+    return None
+
+
 def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -> None:
-    handler = logging.StreamHandler(sys.stdout)
+    handler = ServiceHandler(service, fmt)
     if fmt == "json":
         handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
                                            rename_fields={"asctime": "time", "levelname": "level",
