@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from servicekit.logging import configure_logging
 from servicekit.runner import config_error_line
+from servicekit.server import JoinedHttpToolsProtocol
 from web.app import build
 from web.settings import Settings
 
@@ -22,7 +23,7 @@ def main() -> None:
     configure_logging("web", level=settings.log_level, fmt=settings.log_format)
     # The gateway is the console's proxy: the address it names in X-Forwarded-For is the person's.
     uvicorn.run(build(settings), host=settings.host, port=settings.port, log_config=None, access_log=False,
-                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
+                http=JoinedHttpToolsProtocol, proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from servicekit.bus import BrokerUnreachable, describe, ensure_topics
 from servicekit.db import Database
 from servicekit.logging import configure_logging
 from servicekit.migrations import upgrade
+from servicekit.server import JoinedHttpToolsProtocol
 from servicekit.settings import ServiceSettings
 
 
@@ -122,5 +123,6 @@ def run(*, name: str, package: str, settings_cls: type[ServiceSettings],
     allow = getattr(settings, "forwarded_allow_ips", None)
     settle_heap()
     uvicorn.run(service.app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                lifespan="on", timeout_graceful_shutdown=10, proxy_headers=bool(allow), forwarded_allow_ips=allow)
+                http=JoinedHttpToolsProtocol, lifespan="on", timeout_graceful_shutdown=10, proxy_headers=bool(allow),
+                forwarded_allow_ips=allow)
     raise SystemExit(0)
