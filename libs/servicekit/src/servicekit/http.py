@@ -4,8 +4,8 @@ and log line (with its metrics and, when tracing is on, its server span), health
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +83,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or ())
-        request_id = (headers.get(b"x-request-id") or b"").decode() or uuid.uuid4().hex
+        # 32 random hex digits, as uuid4().hex, for a quarter of its CPU (the gateway makes one a request)
+        request_id = (headers.get(b"x-request-id") or b"").decode() or os.urandom(16).hex()
         traceparent = (headers.get(b"traceparent") or b"").decode() or None
         span = None
         if tracing.enabled():
