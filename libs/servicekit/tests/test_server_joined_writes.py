@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 
 import httpx
 import pytest
 import uvicorn
+from devstack.broker import free_port
 from fastapi import FastAPI
 from fastapi.responses import Response, StreamingResponse
 
@@ -98,12 +98,6 @@ async def test_close_and_eof_send_what_is_kept_first_and_abort_drops_it():
     joined.abort()
     await asyncio.sleep(0)
     assert wire.writes == [] and wire.aborted
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.asynccontextmanager

@@ -21,6 +21,7 @@ from typing import Any
 from pythonjsonlogger.json import JsonFormatter
 
 _context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})
+TEXT_TIME = "%H:%M:%S"  # the embedded default's readable lines
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
 
@@ -60,7 +61,7 @@ class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(f"{k}={v}" for k, v in record.__dict__.items()
                           if k not in _STANDARD and k not in ("service", "color_message") and not k.startswith("_"))
-        line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname:<5} {record.name}: {record.getMessage()}"
+        line = f"{self.formatTime(record, TEXT_TIME)} {record.levelname:<5} {record.name}: {record.getMessage()}"
         if extras:
             line += f"  [{extras}]"
         if record.exc_info:
@@ -86,10 +87,12 @@ class ServiceHandler(logging.StreamHandler):
         second = int(now)
         if second != self._second:  # strftime once a second, not once a line
             self._second = second
-            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S" if self.json else "%H:%M:%S", time.localtime(now))
+            self._stamp = time.strftime(logging.Formatter.default_time_format if self.json else TEXT_TIME,
+                                        time.localtime(now))
         context = _context.get()
         if self.json:
-            data = {"time": f"{self._stamp},{int((now - second) * 1000):03d}", "level": "INFO", "logger": logger,
+            stamp = logging.Formatter.default_msec_format % (self._stamp, int((now - second) * 1000))
+            data = {"time": stamp, "level": "INFO", "logger": logger,
                     "message": message, **fields, "service": self.service}
             for key, value in context.items():
                 data.setdefault(key, value)
