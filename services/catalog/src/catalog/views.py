@@ -4,7 +4,7 @@ tiers stage 1 fixed; which tier a quantity reaches is bidding's rule (bidding.do
 
 from __future__ import annotations
 
-import json
+import orjson
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
@@ -340,12 +340,13 @@ def detail_of_rows(service: Mapping[str, Any], offers: Iterable[Mapping[str, Any
 def service_page_json(found: Any, page: int, page_size: int) -> bytes:
     """The ServicePage of store.services_page's plain rows, as JSON bytes: the same bytes as the model's
     (its field order, Money as two places), written without building and validating 20 summaries
-    (≈ 30–85 µs of CPU a page, bench/README.md, issue 14)."""
+    (≈ 30–85 µs of CPU a page), by orjson (a tenth of json.dumps's CPU: 181 → 11 µs a page of 20 on a
+    slow machine; bench/README.md, issue 14). tests/test_catalog_reads.py holds it to the model's bytes."""
     items = [{"id": row["id"], "category_code": row["category_code"],
               "category_name": categories.NAMES.get(row["category_code"], ""), "name": row["name"], "unit": row["unit"],
               "description": row["description"],
               "min_price": None if row["min_price"] is None else f"{row['min_price']:.2f}",
               "supplier_count": row["supplier_count"], "agreement_count": row["agreement_count"]}
              for row in found.rows]
-    return json.dumps({"items": items, "total": found.total, "total_exact": found.exact, "page": page,
-                       "page_size": page_size}, ensure_ascii=False, separators=(",", ":")).encode()
+    return orjson.dumps({"items": items, "total": found.total, "total_exact": found.exact, "page": page,
+                         "page_size": page_size})
