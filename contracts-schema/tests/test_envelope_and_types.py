@@ -1,5 +1,6 @@
 """CloudEvents headers round-trip; money is exact with two places."""
 
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -8,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from contracts_schema.envelope import Envelope, EnvelopeError, decode_headers, encode_headers
+from contracts_schema.envelope import (Envelope, EnvelopeError, decode_headers, encode_headers, new_traceparent,
+                                       trace_id_of)
 from contracts_schema.events import event_class_for_type
 from contracts_schema.events.bidding import ResultConfirmed
 from contracts_schema.types import Money, money, round_money
@@ -23,6 +25,15 @@ def test_envelope_round_trips_through_kafka_headers():
     as_kafka = [(k, v.encode()) for k, v in headers.items()]
     assert decode_headers(as_kafka) == env
     assert event_class_for_type(headers["ce_type"]) is ResultConfirmed
+
+
+def test_a_new_traceparent_is_w3c_and_keeps_the_trace_it_is_given(monkeypatch):
+    made = {new_traceparent() for _ in range(1000)}
+    assert len(made) == 1000 and len({trace_id_of(t) for t in made}) == 1000
+    assert all(re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01", t) for t in made)
+    assert new_traceparent("4bf92f3577b34da6a3ce929d0e0e4736").startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+    monkeypatch.setattr("random.getrandbits", lambda bits: 0)  # an all-zero id is invalid in W3C trace context
+    assert new_traceparent() == f"00-{'0' * 31}1-{'0' * 15}1-01"
 
 
 def test_missing_header_is_a_clear_error():

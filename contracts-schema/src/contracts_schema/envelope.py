@@ -22,8 +22,7 @@ The event's JSON is the message value; its attributes travel as Kafka headers pr
 
 from __future__ import annotations
 
-import os
-import secrets
+import random
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from uuid import uuid4
@@ -41,8 +40,16 @@ def format_sequence(sequence: int) -> str:
 
 
 def new_traceparent(trace_id: str | None = None) -> str:
-    """A W3C traceparent; keeps `trace_id` when given, so one trace spans the whole flow."""
-    return f"00-{trace_id or secrets.token_hex(16)}-{os.urandom(8).hex()}-01"
+    """A W3C traceparent; keeps `trace_id` when given, so one trace spans the whole flow.
+
+    The ids are random, not secret: drawn as OpenTelemetry's own id generator draws them
+    (`random.getrandbits`, never all zeros), without a system call each (os.urandom is one)."""
+    return f"00-{trace_id or random_hex(128)}-{random_hex(64)}-01"
+
+
+def random_hex(bits: int) -> str:
+    """`bits` random bits as lower-case hex digits, never all zeros (a W3C id must not be)."""
+    return f"{random.getrandbits(bits) or 1:0{bits // 4}x}"
 
 
 def trace_id_of(traceparent: str | None) -> str | None:
