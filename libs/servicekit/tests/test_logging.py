@@ -1,5 +1,5 @@
-"""servicekit.logging: AccessLog writes the very line the logger would (JSON and text), flushes it by
-the end of the event loop's turn, and steps aside for anything else that listens."""
+"""servicekit.logging: AccessLog writes the very line the logger would (JSON and text), flushes the lines
+of FLUSH_AFTER seconds in one write, and steps aside for anything else that listens."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import contextlib
 import io
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from servicekit.logging import AccessLog, ServiceHandler, configure_logging, log_context
+from servicekit.logging import FLUSH_AFTER, FLUSH_LINES, AccessLog, ServiceHandler, configure_logging, log_context
 
 FIELD = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), max_size=12)
 
@@ -69,29 +71,61 @@ def test_the_access_line_is_the_line_the_logger_writes(fmt, message, upstream, d
         assert len(json.loads(by_access)["time"]) == len(json.loads(by_logger)["time"]) == 23
 
 
-async def test_lines_of_one_turn_of_the_loop_go_out_in_one_flush(configured):
+def count_writes(handler: ServiceHandler) -> list[int]:
+    """The lines each write to the handler's stream carried."""
+    writes: list[int] = []
+    real_write = handler.stream.write
+    handler.stream.write = lambda text: (writes.append(text.count("\n")), real_write(text))[1]
+    return writes
+
+
+async def test_the_lines_of_a_twentieth_of_a_second_go_out_in_one_write(configured, monkeypatch):
     handler = configured("json")
-    flushes = []
-    real_flush = handler.flush
-    handler.flush = lambda: (flushes.append(len(written(handler))), real_flush())
+    writes, timers = count_writes(handler), []
+    monkeypatch.setattr(asyncio.get_running_loop(), "call_later",
+                        lambda delay, callback: timers.append((delay, callback)))  # the clock, by hand
     access = AccessLog("gateway.access")
     for number in range(3):
         access.info(f"GET /{number} 200", {})
-    assert flushes == []  # not yet: the lines wait in stdout's buffer for the end of this turn
-    await asyncio.sleep(0)
-    assert flushes == [3]
+    assert writes == [] and [delay for delay, _ in timers] == [FLUSH_AFTER]  # one timer for the three
+    timers.pop()[1]()
+    assert writes == [3]
     access.info("GET /3 200", {})
-    await asyncio.sleep(0)
-    assert flushes == [3, 4]
+    timers.pop()[1]()
+    assert writes == [3, 1] and timers == []
     assert [json.loads(line)["message"] for line in written(handler)] == [f"GET /{n} 200" for n in range(4)]
 
 
-def test_outside_an_event_loop_the_line_is_flushed_at_once(configured):
+async def test_kept_lines_go_out_before_any_other_record_and_when_there_are_many(configured, monkeypatch):
     handler = configured("text")
-    flushed = []
-    handler.flush = lambda: flushed.append(True)
+    writes = count_writes(handler)
+    monkeypatch.setattr(asyncio.get_running_loop(), "call_later", lambda delay, callback: None)  # never fires
+    access = AccessLog("gateway.access")
+    access.info("GET /a 200", {})
+    logging.getLogger("gateway.edge").warning("a record through the logger")
+    assert [line.partition(" ")[2] for line in written(handler)] == [
+        "INFO  gateway.access: GET /a 200", "WARNING gateway.edge: a record through the logger"]
+    for number in range(FLUSH_LINES):
+        access.info(f"GET /{number} 200", {})
+    assert writes[2:] == [FLUSH_LINES] and len(written(handler)) == 2 + FLUSH_LINES
+
+
+def test_a_line_still_waiting_when_the_process_exits_is_written():
+    program = ("import asyncio\n"
+               "from servicekit.logging import AccessLog, configure_logging\n"
+               "configure_logging('gateway', fmt='json')\n"
+               "async def main():\n"
+               "    AccessLog('gateway.access').info('GET /last 200', {})\n"
+               "asyncio.run(main())\n")  # the loop closes before the timer's flush
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True)
+    assert [json.loads(line)["message"] for line in out.stdout.splitlines()] == ["GET /last 200"]
+
+
+def test_outside_an_event_loop_the_line_is_written_at_once(configured):
+    handler = configured("text")
+    writes = count_writes(handler)
     AccessLog("gateway.access").info("GET / 200", {"upstream": "gateway"})
-    assert flushed == [True]
+    assert writes == [1]
     assert written(handler)[0].endswith("INFO  gateway.access: GET / 200  [upstream=gateway]")
 
 
