@@ -112,7 +112,8 @@ class ServiceHandler(logging.StreamHandler):
         (stdout is unbuffered where the platform runs: PYTHONUNBUFFERED). At once outside an event loop;
         kept lines go out first when any other record is written, when FLUSH_LINES are kept, and on
         flush() (logging.shutdown calls it at exit)."""
-        self._kept.append(line)
+        with self.lock:  # type: ignore[union-attr]  # a record of another thread may be writing them
+            self._kept.append(line)
         if len(self._kept) >= FLUSH_LINES:
             self.flush()
             return
@@ -132,9 +133,10 @@ class ServiceHandler(logging.StreamHandler):
 
     def _write_kept(self) -> None:
         if self._kept:
-            lines, self._kept = self._kept, []
             with self.lock:  # type: ignore[union-attr]
-                self.stream.write("\n".join(lines) + "\n")
+                lines, self._kept = self._kept, []
+                if lines:
+                    self.stream.write("\n".join(lines) + "\n")
 
     def emit(self, record: logging.LogRecord) -> None:
         self._write_kept()  # the lines stay in the order they were made
