@@ -152,9 +152,10 @@ class AccessLog:
 
     Measured in the gateway (issue 14): `log.info(...)` of the access line cost ~90 µs of CPU a request
     under load — LogRecord, caller lookup, filter, python-json-logger, a flush per line — as much as the
-    whole pass-through. Here the line is rendered straight from its fields and written with the others of
-    the next FLUSH_AFTER seconds in one write (a hard kill loses at most those). Wherever anything else listens (a handler on the logger or a parent, a test's
-    capture, no configure_logging), the line goes through the logger as usual."""
+    whole pass-through. Here the line is rendered straight from its fields and written with the others
+    of the next FLUSH_AFTER seconds in one write (a hard kill loses at most those). Wherever anything
+    else listens (a handler on the logger or a parent, a test's capture, no configure_logging), the line
+    goes through the logger as usual."""
 
     def __init__(self, name: str) -> None:
         self.logger = logging.getLogger(name)

@@ -4,12 +4,12 @@ tiers stage 1 fixed; which tier a quantity reaches is bidding's rule (bidding.do
 
 from __future__ import annotations
 
-import orjson
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, Field
 
 from catalog import domain
