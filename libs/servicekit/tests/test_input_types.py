@@ -94,6 +94,25 @@ def test_visible_text_is_kept_as_sent(text):
     assert Body(name=text).name == text
 
 
+def slow_refusal(value: str, *, multiline: bool) -> str | None:
+    """refused_character without its one-search fast path: a look at every character."""
+    from servicekit import types
+
+    searched, types._MAY_BE_REFUSED = types._MAY_BE_REFUSED, re.compile("(?s).")  # every text "may be refused"
+    try:
+        return refused_character(value, multiline=multiline)
+    finally:
+        types._MAY_BE_REFUSED = searched
+
+
+# Joined by hand: st.text drops the lone surrogates an alphabet strategy draws.
+@given(st.lists(st.one_of(st.characters(exclude_categories=()),
+                          st.sampled_from("\r\n\t\x00\x1f\x7f\x85\x9f\u200b\u200f\u202a\u202e\u2066\u2069"
+                                          "\ufeff\ud800\udfff\u2010\u00a0"))).map("".join), st.booleans())
+def test_the_one_search_lets_through_only_what_the_look_at_every_character_lets_through(text, multiline):
+    assert refused_character(text, multiline=multiline) == slow_refusal(text, multiline=multiline)
+
+
 def test_multi_line_text_keeps_line_breaks_and_tabs_only():
     assert Body(notes="一\n二\r\n\t三").notes == "一\n二\r\n\t三"
     assert refused_character("一\r二", multiline=True)

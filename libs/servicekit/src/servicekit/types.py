@@ -220,9 +220,18 @@ _INVISIBLE = frozenset(
     + [chr(c) for c in range(0x2066, 0x206A)] + ["\ufeff"])
 
 
+# Every character the rule below may refuse: the controls (category Cc is exactly C0, DEL and C1), the
+# invisible marks (_INVISIBLE) and the surrogates (category Cs). Text without any of them, nearly all text, is let
+# through by one search instead of a look at each character (an id of 36: ≈ 10 µs less; issue 14).
+_REFUSED_CLASS = r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_MAY_BE_REFUSED = re.compile(rf"[{_REFUSED_CLASS}\ud800-\udfff]")
+
+
 def refused_character(value: str, *, multiline: bool) -> str | None:
     """Why `value` cannot be stored as text a person typed, or None. Multi-line text may hold line
     breaks (\\n, or \\r\\n as a browser sends it) and tabs."""
+    if _MAY_BE_REFUSED.search(value) is None:
+        return None
     for index, char in enumerate(value):
         where = f"第 {index + 1} 个字符 U+{ord(char):04X}"
         if char in _INVISIBLE:
@@ -248,9 +257,8 @@ def _visible(multiline: bool) -> Any:
     return BeforeValidator(check)
 
 
-# The same refusals as a JSON-schema pattern (ECMA-262 and Python read it alike): no refused character,
-# and no space at either end (the server trims them; the document asks for the trimmed text).
-_REFUSED_CLASS = r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+# The same refusals as a JSON-schema pattern (ECMA-262 and Python read it alike), _REFUSED_CLASS above: no
+# refused character, and no space at either end (the server trims them; the document asks for the trimmed text).
 _REFUSED_IN_PARAGRAPHS = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
 
 
