@@ -135,11 +135,12 @@ async def run(args: argparse.Namespace) -> None:
             verdict = "" if label == "/healthz" else (
                 f"  target <= {BUDGET_MS * 1000:.0f} µs: {'met' if cpu <= BUDGET_MS else 'NOT met'}")
             print(f"  {label:42} {cpu * 1000:8.0f} µs CPU per request{verdict}")
+        profiled = routes["catalog list (20 services)" if args.route == "list" else "service detail"]
         if args.profile == "cprofile":
             profiler = cProfile.Profile(time.process_time)
             profiler.enable()
             for _ in range(args.requests):
-                await caller.get(routes["catalog list (20 services)"])
+                await caller.get(profiled)
             profiler.disable()
             pstats.Stats(profiler, stream=sys.stdout).sort_stats(args.sort).print_stats(40)
         elif args.profile == "pyinstrument":
@@ -147,8 +148,8 @@ async def run(args: argparse.Namespace) -> None:
 
             with Profiler(interval=0.0002, async_mode="disabled") as profiler:
                 for _ in range(args.requests):
-                    await caller.get(routes["catalog list (20 services)"])
-            print(profiler.output_text(unicode=True, show_all=False))
+                    await caller.get(profiled)
+            print(profiler.output_text(unicode=True, show_all=bool(os.environ.get("SHOW_ALL"))))
         if args.http:
             await over_http(service.app, token, {label: routes[label] for label in
                                                  ("catalog list (20 services)", "service detail")}, args)
@@ -203,7 +204,8 @@ async def over_http(app, token: str, paths: dict[str, str], args: argparse.Names
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--profile", choices=["cprofile", "pyinstrument"], help="profile the list route")
+    parser.add_argument("--profile", choices=["cprofile", "pyinstrument"], help="profile one route (--route)")
+    parser.add_argument("--route", choices=["list", "detail"], default="list", help="--profile: which route")
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
     parser.add_argument("--http", action="store_true", help="then the list and the detail over HTTP, 50 clients and one")
     parser.add_argument("--seconds", type=float, default=5.0, help="--http: length of each round")
