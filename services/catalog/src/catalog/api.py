@@ -13,7 +13,8 @@ from sqlmodel import select
 from catalog import domain, reads
 from catalog.store import Agreement, CategoryCount, Keywords, Offering, Service, ShortlistedSupplier, ratings_of, services_page
 from catalog.views import (CategoryNode, CategoryTree, Offer, ServiceDetail, ServicePage, SupplierBrief,
-                           agreement_brief, detail_of_rows, rating_out, service_page_json, summary_of, tiers_out)
+                           agreement_brief, rating_out, service_detail_json, service_page_json, summary_of,
+                           tiers_out)
 from contracts_schema import categories
 from contracts_schema.types import utcnow
 from servicekit.app import DB
@@ -70,14 +71,14 @@ async def search_services(
 
 @router.get("/services/{service_id}", response_model=ServiceDetail,
             summary="One service: the agreements and suppliers offering it now, with their prices")
-async def get_service(service_id: Id, user: CurrentUser, db: DB) -> ServiceDetail:
+async def get_service(service_id: Id, user: CurrentUser, db: DB) -> ServiceDetail | Response:
     bind_context(service_id=service_id)
     today = domain.today_in_shanghai(utcnow())
-    if db.is_postgres:  # on the driver's connection (catalog.reads)
+    if db.is_postgres:  # on the driver's connection (catalog.reads), the bytes once (as the list)
         row, offer_rows = await reads.service_with_offers(db, service_id)
         if row is None:
             raise NotFound(f"服务 {service_id} 不存在")
-        return detail_of_rows(row, offer_rows, today)
+        return Response(service_detail_json(row, offer_rows, today), media_type="application/json")
     async with db.read() as session:
         service = await session.get(Service, service_id)
         if service is None:

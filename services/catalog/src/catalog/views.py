@@ -239,14 +239,6 @@ def summary_of(service: Service) -> ServiceSummary:
                           category_name=categories.NAMES.get(service.category_code, ""))
 
 
-def summary_of_row(row: Mapping[str, Any]) -> ServiceSummary:
-    """The same summary from a plain row of store.services_page."""
-    return ServiceSummary(id=row["id"], category_code=row["category_code"], name=row["name"], unit=row["unit"],
-                          description=row["description"], min_price=row["min_price"],
-                          supplier_count=row["supplier_count"], agreement_count=row["agreement_count"],
-                          category_name=categories.NAMES.get(row["category_code"], ""))
-
-
 def supplier_out(s: ShortlistedSupplier) -> SupplierOut:
     return SupplierOut(**s.model_dump(include=set(SupplierOut.model_fields)),
                        status_label=domain.SUPPLIER_LABELS[s.status])
@@ -313,28 +305,54 @@ def clearing_overview(agreement: Agreement, suppliers: list[SupplierCases],
         clearings=[clearing_out(c) for c in clearings])
 
 
-def detail_of_rows(service: Mapping[str, Any], offers: Iterable[Mapping[str, Any]], today: date) -> ServiceDetail:
-    """The same detail as api.get_service builds from the ORM, from the plain rows of
-    reads.service_with_offers (PostgreSQL)."""
+def service_detail_json(service: Mapping[str, Any], offers: Iterable[Mapping[str, Any]], today: date) -> bytes:
+    """The ServiceDetail of reads.service_with_offers' plain rows (PostgreSQL), as JSON bytes: the same
+    bytes as the model api.get_service builds from the ORM (its field order, Money as two places, a
+    Quantity without trailing zeros), without building, validating and serializing a model for every
+    agreement, supplier, tier and rating of every offer (≈ 60 µs of a detail's CPU; bench/README.md,
+    issue 14). tests/test_catalog_reads.py holds it to the model's bytes."""
     out = []
     for r in offers:
         if not domain.in_force(r["agreement_status"], r["valid_from"], r["valid_to"], today):
             continue
-        rating = (domain.Rating(int(r["evaluation_count"]), int(r["score_sum"]), int(r["score_count"]))
-                  if r["evaluation_count"] else None)
-        agreement = AgreementBrief(id=r["agreement_id"], agreement_no=r["agreement_no"], name=r["agreement_name"],
-                                   valid_from=r["valid_from"], valid_to=r["valid_to"], methods=methods_of(r["methods"]),
-                                   status=r["agreement_status"], status_label=domain.AGREEMENT_LABELS[r["agreement_status"]],
-                                   estimated_amount=r["estimated_amount"], estimated_quantity=r["estimated_quantity"])
-        supplier = SupplierBrief(supplier_id=r["supplier_id"], name=r["supplier_name"], address=r["address"],
-                                 contact_name=r["contact_name"], contact_phone=r["contact_phone"])
-        tiers = [TierOut(min_quantity=Decimal(t["min_quantity"]), unit_price=Decimal(t["unit_price"]))
-                 for t in r["discount_tiers"]]
-        out.append(Offer(offering_id=r["offering_id"], agreement=agreement, supplier=supplier,
-                         agreement_price=r["agreement_price"], price=r["price"], discount_tiers=tiers,
-                         rating=rating_out(rating)))
-    out.sort(key=lambda offer: (offer.price, offer.agreement.agreement_no, offer.supplier.supplier_id))
-    return ServiceDetail(**summary_of_row(service).model_dump(), offers=out)
+        average = domain.Rating(int(r["evaluation_count"]), int(r["score_sum"]), int(r["score_count"])).average \
+            if r["evaluation_count"] else None
+        agreement = {"id": r["agreement_id"], "agreement_no": r["agreement_no"], "name": r["agreement_name"],
+                     "valid_from": r["valid_from"], "valid_to": r["valid_to"],
+                     "methods": [{"code": code, "label": domain.METHOD_LABELS[code]} for code in r["methods"]],
+                     "status": r["agreement_status"], "status_label": domain.AGREEMENT_LABELS[r["agreement_status"]],
+                     "estimated_amount": _money_text(r["estimated_amount"]),
+                     "estimated_quantity": _quantity_text(r["estimated_quantity"])}
+        supplier = {"supplier_id": r["supplier_id"], "name": r["supplier_name"], "address": r["address"],
+                    "contact_name": r["contact_name"], "contact_phone": r["contact_phone"]}
+        tiers = [{"min_quantity": _quantity_text(Decimal(t["min_quantity"])),
+                  "unit_price": _money_text(Decimal(t["unit_price"]))} for t in r["discount_tiers"]]
+        rating = ({"average": None, "count": 0} if average is None
+                  else {"average": f"{average:.2f}", "count": int(r["evaluation_count"])})
+        offer = {"offering_id": r["offering_id"], "agreement": agreement, "supplier": supplier,
+                 "agreement_price": _money_text(r["agreement_price"]), "price": _money_text(r["price"]),
+                 "discount_tiers": tiers, "rating": rating}
+        out.append(((r["price"], r["agreement_no"], r["supplier_id"]), offer))
+    out.sort(key=lambda keyed: keyed[0])
+    return orjson.dumps({**_summary_json(service), "offers": [offer for _, offer in out]})
+
+
+def _money_text(value: Decimal | None) -> str | None:
+    """Money as the models write it (contracts_schema.types.Money): two places."""
+    return None if value is None else f"{value:.2f}"
+
+
+def _quantity_text(value: Decimal | None) -> str | None:
+    """A Quantity as the models write it (contracts_schema.types.Quantity): no trailing zeros."""
+    return None if value is None else format(value.normalize(), "f")
+
+
+def _summary_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A ServiceSummary of a plain row (store.services_page, reads), as the dict orjson writes."""
+    return {"id": row["id"], "category_code": row["category_code"],
+            "category_name": categories.NAMES.get(row["category_code"], ""), "name": row["name"], "unit": row["unit"],
+            "description": row["description"], "min_price": _money_text(row["min_price"]),
+            "supplier_count": row["supplier_count"], "agreement_count": row["agreement_count"]}
 
 
 def service_page_json(found: Any, page: int, page_size: int) -> bytes:
@@ -342,11 +360,5 @@ def service_page_json(found: Any, page: int, page_size: int) -> bytes:
     (its field order, Money as two places), written without building and validating 20 summaries
     (≈ 30–85 µs of CPU a page), by orjson (a tenth of json.dumps's CPU: 181 → 11 µs a page of 20 on a
     slow machine; bench/README.md, issue 14). tests/test_catalog_reads.py holds it to the model's bytes."""
-    items = [{"id": row["id"], "category_code": row["category_code"],
-              "category_name": categories.NAMES.get(row["category_code"], ""), "name": row["name"], "unit": row["unit"],
-              "description": row["description"],
-              "min_price": None if row["min_price"] is None else f"{row['min_price']:.2f}",
-              "supplier_count": row["supplier_count"], "agreement_count": row["agreement_count"]}
-             for row in found.rows]
-    return orjson.dumps({"items": items, "total": found.total, "total_exact": found.exact, "page": page,
+    return orjson.dumps({"items": [_summary_json(row) for row in found.rows], "total": found.total, "total_exact": found.exact, "page": page,
                          "page_size": page_size})
