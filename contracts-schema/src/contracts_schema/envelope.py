@@ -48,8 +48,9 @@ def new_traceparent(trace_id: str | None = None) -> str:
 
 
 def random_hex(bits: int) -> str:
-    """`bits` random bits as lower-case hex digits, never all zeros (a W3C id must not be)."""
-    return f"{random.getrandbits(bits) or 1:0{bits // 4}x}"
+    """`bits` (a multiple of 8) random bits as lower-case hex digits, never all zeros (a W3C id must not
+    be). By bytes.hex: half the time of a padded format, and the gateway draws three ids a request."""
+    return (random.getrandbits(bits) or 1).to_bytes(bits // 8, "big").hex()
 
 
 def trace_id_of(traceparent: str | None) -> str | None:

@@ -8,6 +8,7 @@ of their next request, so the same arithmetic runs in-process and as one atomic 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 MICROS = 1_000_000
 
@@ -23,7 +24,7 @@ class Limit:
         if self.per_second <= 0 or self.burst < 1:
             raise ValueError("a limit needs per_second > 0 and burst >= 1")
 
-    @property
+    @cached_property  # asked on every request; a limit never changes
     def interval_us(self) -> int:
         return max(1, round(MICROS / self.per_second))
 
