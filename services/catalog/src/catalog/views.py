@@ -315,8 +315,9 @@ def service_detail_json(service: Mapping[str, Any], offers: Iterable[Mapping[str
     for r in offers:
         if not domain.in_force(r["agreement_status"], r["valid_from"], r["valid_to"], today):
             continue
-        average = domain.Rating(int(r["evaluation_count"]), int(r["score_sum"]), int(r["score_count"])).average \
-            if r["evaluation_count"] else None
+        average = None
+        if r["evaluation_count"]:
+            average = domain.Rating(int(r["evaluation_count"]), int(r["score_sum"]), int(r["score_count"])).average
         agreement = {"id": r["agreement_id"], "agreement_no": r["agreement_no"], "name": r["agreement_name"],
                      "valid_from": r["valid_from"], "valid_to": r["valid_to"],
                      "methods": [{"code": code, "label": domain.METHOD_LABELS[code]} for code in r["methods"]],
@@ -360,5 +361,5 @@ def service_page_json(found: Any, page: int, page_size: int) -> bytes:
     (its field order, Money as two places), written without building and validating 20 summaries
     (≈ 30–85 µs of CPU a page), by orjson (a tenth of json.dumps's CPU: 181 → 11 µs a page of 20 on a
     slow machine; bench/README.md, issue 14). tests/test_catalog_reads.py holds it to the model's bytes."""
-    return orjson.dumps({"items": [_summary_json(row) for row in found.rows], "total": found.total, "total_exact": found.exact, "page": page,
-                         "page_size": page_size})
+    return orjson.dumps({"items": [_summary_json(row) for row in found.rows], "total": found.total,
+                         "total_exact": found.exact, "page": page, "page_size": page_size})
