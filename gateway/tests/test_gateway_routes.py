@@ -19,3 +19,19 @@ from gateway.routes import service_for
 ])
 def test_each_path_has_one_answerer(path, answers):
     assert service_for(path) == answers
+
+
+def test_long_paths_are_answered_alike_and_not_remembered():
+    from gateway import routes
+
+    long_api, long_page = "/api/v1/orders/" + "o" * 10_000, "/plans/" + "p" * 10_000
+    routes._remembered_service.cache_clear()
+    before = routes._remembered_service.cache_info().currsize, routes._remembered_label.cache_info().currsize
+    assert service_for(long_api) == "orders" and service_for(long_page) == "web"
+    assert routes.route_label({"path": long_api}) == "/api/v1/orders/*"
+    assert routes.route_label({"path": long_page}) == "/*"
+    assert (routes._remembered_service.cache_info().currsize,
+            routes._remembered_label.cache_info().currsize) == before
+    short = "/api/v1/orders/" + "o" * 400  # a short path is remembered
+    assert service_for(short) == "orders" and service_for(short) == "orders"
+    assert routes._remembered_service.cache_info().hits >= 1

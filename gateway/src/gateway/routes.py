@@ -27,11 +27,16 @@ OWN_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.jso
 OWN_PREFIXES = ("/api/", "/.well-known/", "/api-docs-assets/")
 # Each request asks three times (the edge's access line, the pass-through, the metrics' route label):
 # the answers for the last few thousand paths are kept (a few µs a request, out of the gateway's ~150-300).
+# Only paths of up to REMEMBERED_LENGTH characters: a caller's long paths must not fill the memory.
 RECENT_PATHS = 4096
+REMEMBERED_LENGTH = 512
 
 
-@lru_cache(maxsize=RECENT_PATHS)
 def service_for(path: str) -> str | None:
+    return _remembered_service(path) if len(path) <= REMEMBERED_LENGTH else _service_of(path)
+
+
+def _service_of(path: str) -> str | None:
     for prefix, service in ROUTES:
         if path == prefix or path.startswith(prefix + "/"):
             return service
@@ -46,12 +51,16 @@ def route_label(scope: dict) -> str:
     its templates), every console page as `/*`."""
     if scope.get("route") is not None:
         return route_template(scope)
-    return _passed_through_label(scope["path"])
+    path = scope["path"]
+    return _remembered_label(path) if len(path) <= REMEMBERED_LENGTH else _passed_through_label(path)
 
 
-@lru_cache(maxsize=RECENT_PATHS)
 def _passed_through_label(path: str) -> str:
     for prefix, _ in ROUTES:
         if path == prefix or path.startswith(prefix + "/"):
             return prefix + "/*"
     return "/*" if service_for(path) == CONSOLE else UNMATCHED
+
+
+_remembered_service = lru_cache(maxsize=RECENT_PATHS)(_service_of)
+_remembered_label = lru_cache(maxsize=RECENT_PATHS)(_passed_through_label)
