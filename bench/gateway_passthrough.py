@@ -44,9 +44,11 @@ from devstack.keys import ensure_jwt_keys
 from devstack.stack import LocalStack
 from devstack.testing import service_databases
 from gateway.demo import DEMO_PASSWORD, SUPPLIERS
+from gateway.settings import Settings
 
 PATH = "/api/v1/catalog/services?page_size=20"
 REDIS = ("127.0.0.1", 6379)
+DEFAULT_CLIENT = Settings.model_fields["upstream_client"].default  # the targets are this client's
 
 
 @dataclass
@@ -236,7 +238,10 @@ def median(figures: list[Figures]) -> Figures:
                    sum(f.requests for f in figures), sum(f.errors for f in figures))
 
 
-def report(title: str, results: dict[str, dict[int, Figures]], direct_label: str, connections: int) -> None:
+def report(title: str, results: dict[str, dict[int, Figures]], direct_label: str, connections: int,
+           judged: set[str]) -> None:
+    """The table of a scenario, then the verdicts: only the gateways in `judged` (the default upstream
+    client) are held to the targets; the other clients are a comparison and say so."""
     direct = results[direct_label]
     print(f"\n{title}")
     print(f"  {'':42} {connections:>3} clients: req/s   ratio  p50 ms  p99 ms errors |"
@@ -252,6 +257,10 @@ def report(title: str, results: dict[str, dict[int, Figures]], direct_label: str
             continue
         ratio = figures[connections].rps / direct[connections].rps
         added = figures[1].p50_ms - direct[1].p50_ms
+        if label not in judged:
+            print(f"  {label.strip():42} throughput {ratio:.2f}x direct; adds {added:.2f} ms at p50 "
+                  f"(a comparison: not the default upstream client)")
+            continue
         print(f"  {label.strip():42} throughput {ratio:.2f}x direct (target >= 0.60: "
               f"{'met' if ratio >= 0.6 else 'NOT met'}); adds {added:.2f} ms at p50 (target <= 1.00: "
               f"{'met' if added <= 1.0 else 'NOT met'})")
@@ -290,6 +299,8 @@ def main() -> int:
         for client in kinds:
             if client != "httpx":  # measured far behind the others: once is enough
                 variants[f"gateway, {client + ',':10} limits in-process"] = {"UPSTREAM_CLIENT": client, **limits}
+
+    judged = {label for label, env in variants.items() if env["UPSTREAM_CLIENT"] == DEFAULT_CLIENT}
 
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as folder:
         workdir = Path(folder)
@@ -362,12 +373,14 @@ def main() -> int:
             for title, by_label in samples.items():
                 results = {label: {c: median(runs) for c, runs in by_clients.items()}
                            for label, by_clients in by_label.items()}
-                report(title, results, next(iter(results)), args.connections)
+                report(title, results, next(iter(results)), args.connections, judged)
             print("\nthe gateway's own CPU per proxied request (its process's user + system time ÷ requests, "
                   f"minimal upstream, {args.connections} clients, median of {args.rounds})")
             for label, values in cpu.items():
                 spent = sorted(values)[len(values) // 2]
-                print(f"  {label:42} {spent:6.0f} µs  target <= 150 µs: {'met' if spent <= 150 else 'NOT met'}")
+                verdict = (f"target <= 150 µs: {'met' if spent <= 150 else 'NOT met'}" if label in judged
+                           else "(a comparison: not the default upstream client)")
+                print(f"  {label:42} {spent:6.0f} µs  {verdict}")
             print(f"\nCPU per request on the minimal upstream, {args.connections} clients (median of {args.rounds}; "
                   f"{os.cpu_count()} CPUs: at most {os.cpu_count()} s of CPU a second for the three together)")
             print(f"  {'':42} load generator  gateway  upstream     sum  -> req/s the CPUs allow")
