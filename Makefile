@@ -17,8 +17,9 @@ test:  ## install what is missing (uv, Python packages, the test browser, pdfsig
 schemas:  ## regenerate the committed event JSON Schemas and AsyncAPI document
 	@$(UV) run contracts-schema-generate
 
-bench:  ## run every benchmark, then print one table of every figure against its target (bench/README.md)
-	@$(UV) run --no-sync python bench/report.py
+bench:  ## run every benchmark, then print one table of every figure against its target (bench/README.md; ~35 min, BENCH_ARGS=--quick ~15)
+	@$(UV) sync --all-packages --quiet
+	@$(UV) run --no-sync python bench/report.py $(BENCH_ARGS)
 
 chaos:  ## SIGKILL each service and the broker after each event-making step of manual 1.2 and 1.3, finish every flow, print the table (tests/chaos.py; CHAOS_ARGS="--sample 5")
 	@$(UV) sync --all-packages --quiet
