@@ -140,9 +140,16 @@ class LocalStack:
             time.sleep(0.1)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Sends `sig` and waits for the exit. A process that outlives 15 s is killed before the timeout is
+        raised: left running, it would hold its port and fail every later start of it on a shared stack."""
         process = self.processes.pop(name)
         process.send_signal(sig)
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
 
     def stop_all(self) -> None:
         for process in self.processes.values():
