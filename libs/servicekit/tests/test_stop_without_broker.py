@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from contracts_schema.topics import PLANS
 from devstack.broker import EmbeddedBroker
 from kit_world import create_tables, metadata, plan_created
 from servicekit import app as service_app
@@ -33,7 +34,7 @@ async def test_a_service_whose_broker_died_stops_in_time_and_keeps_its_unsent_ev
             settings = ServiceSettings(database_url=url, kafka_bootstrap_servers=broker.bootstrap,
                                        outbox_poll_interval=0.2, kafka_session_timeout_ms=6000)
             service = Service(name=f"stop-{uuid.uuid4().hex[:6]}", settings=settings, metadata=metadata,
-                              produces=["plans.events"])
+                              produces=[PLANS])
             await service.start()
             assert service.relay is not None
             handed = asyncio.Event()
@@ -46,9 +47,8 @@ async def test_a_service_whose_broker_died_stops_in_time_and_keeps_its_unsent_ev
             service.relay.publish = noting_publish
             broker.process.kill()
             broker.process.wait()
-            event = plan_created()
             async with service.db.transaction() as session:
-                await emit(session, event)
+                await emit(session, plan_created())
             await asyncio.wait_for(handed.wait(), timeout=10)
 
             loop = asyncio.get_running_loop()
