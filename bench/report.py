@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,6 +41,11 @@ def verdict(line: str) -> str:
     return "?"
 
 
+def load_since(before: float) -> str:
+    """The load average before a benchmark → now."""
+    return f"{before:.1f}→{os.getloadavg()[0]:.1f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated benchmark names (without .py)")
@@ -52,24 +58,26 @@ def main() -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     rows: list[tuple[str, str, str, str]] = []
     failed = []
-    for number, (name, extra) in enumerate(runs):
+    runs_of: Counter[str] = Counter()  # a second run of a benchmark keeps its own log
+    for name, extra in runs:
+        runs_of[name] += 1
         before = os.getloadavg()[0]
+
         print(f"== bench/{name}.py {' '.join(extra)} (load average {before:.1f})", flush=True)
         started = time.monotonic()
         label = " ".join([name, *extra])
-        again = sum(1 for other, _ in runs[:number] if other == name)  # a second run of it keeps its own log
-        with open(LOGS / f"{name}{f'.{again + 1}' if again else ''}.log", "w") as log:
+        with open(LOGS / f"{name}{f'.{runs_of[name]}' if runs_of[name] > 1 else ''}.log", "w") as log:
             process = subprocess.Popen([sys.executable, str(HERE / f"{name}.py"), *extra], stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, text=True)
             for line in process.stdout:
                 sys.stdout.write(line)
                 log.write(line)
                 if "target" in line:
-                    rows.append((label, line.strip(), verdict(line), f"{before:.1f}→{os.getloadavg()[0]:.1f}"))
+                    rows.append((label, line.strip(), verdict(line), load_since(before)))
             if process.wait() != 0:
                 failed.append(label)
                 rows.append((label, f"exited {process.returncode} after {time.monotonic() - started:.0f} s", "NOT met",
-                             f"{before:.1f}→{os.getloadavg()[0]:.1f}"))
+                             load_since(before)))
     print(f"\nbenchmarks of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
           f"load average now {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     width = max([len("benchmark"), *(len(label) for label, *_ in rows)])
