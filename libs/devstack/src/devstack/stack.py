@@ -76,6 +76,17 @@ def process_env(spec: ProcessSpec, *, port: int, database_url: str, bootstrap: s
 START_TIMEOUT = float(os.environ.get("STACK_START_TIMEOUT", "180"))
 
 
+def _ended_or_killed(process: subprocess.Popen, timeout: float) -> bool:
+    """Waits up to `timeout` for the process to exit; one still running then is killed (False)."""
+    try:
+        process.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return False
+
+
 @dataclass
 class LocalStack:
     """Every service and the gateway as real processes, on free ports, for tests and benchmarks."""
@@ -144,22 +155,15 @@ class LocalStack:
         raised: left running, it would hold its port and fail every later start of it on a shared stack."""
         process = self.processes.pop(name)
         process.send_signal(sig)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise
+        if not _ended_or_killed(process, timeout=15):
+            raise subprocess.TimeoutExpired(process.args, 15)
 
     def stop_all(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()
         for process in self.processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            _ended_or_killed(process, timeout=10)
         self.processes.clear()
 
     def tail(self, name: str, lines: int = 40) -> str:
