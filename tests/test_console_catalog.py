@@ -141,8 +141,9 @@ def test_a_refused_project_is_named_beside_its_field_and_not_published(stack, co
 
     buyer = console("purchaser-a", javascript=False)  # the confirmation is a page of its own
     open_service(buyer, spec)
-    # 【直接选定】 with no supplier chosen (a browser that does not check the form itself): asked to choose
-    buyer.open(f"/projects/direct-selection/new?service={market.service_id}", "未选择供应商")
+    # 【直接选定】 with no supplier chosen: asked in the platform's own words (the form is not left to the
+    # browser's check, whose bubble speaks the browser's language, not the page's)
+    buyer.click("直接选定", see="未选择供应商")
     expect(buyer.page.get_by_role("alert")).to_contain_text("请先选择协议和供应商")
     buyer.page.get_by_label(market.suppliers["supplier-2"]["org_name"]).check()
     buyer.click("直接选定", see="直接选定项目表单")
